@@ -1,0 +1,118 @@
+# asynclab — top-level build.
+#
+#   make run     build everything and run the main program (for now: the C demo
+#                of the runtime; later the REPL + visualizer)
+#   make test    build and run every test: release build, then ASan+UBSan, then
+#                TSan; also checks that the core builds warning-free with clang
+#   make bench   the C ports of the peer benchmark suite (TSV on stdout)
+#   make clean
+#
+# Build variants live in build/<variant>/ (release, asan, tsan, clang), so the
+# sanitizer builds never mix objects with the normal one.
+#
+# Sources are found by wildcard: a new core/src/*.c file or tests/core/test_*.c
+# file is picked up without editing this file.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+CC ?= gcc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+# Missing Debian packages are installed by scripts/install-deps.sh (once).
+# BUILD: where objects go (a separate tree per concurrent developer is fine).
+BUILD ?= build
+DEPS_STAMP := $(BUILD)/.deps-ok
+$(DEPS_STAMP): scripts/install-deps.sh
+	@scripts/install-deps.sh --check >/dev/null 2>&1 || scripts/install-deps.sh
+	@mkdir -p $(BUILD) && touch $@
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-unused-parameter
+BASE     := -std=c11 -D_GNU_SOURCE -pthread -g -Icore/include -Icore/src $(WARN)
+LDLIBS   := -pthread -lm
+
+CFLAGS_release := -O2
+CFLAGS_asan    := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+CFLAGS_tsan    := -O1 -fno-omit-frame-pointer -fsanitize=thread
+CFLAGS_clang   := -O2
+
+CORE_SRC   := $(sort $(wildcard core/src/*.c))
+CORE_HDR   := $(wildcard core/include/*.h core/src/*.h)
+TEST_SRC   := $(sort $(wildcard tests/core/test_*.c))
+TEST_HDR   := $(wildcard tests/core/*.h)
+BENCH_SRC  := $(sort $(wildcard tests/bench/*.c))
+BENCH_HDR  := $(wildcard tests/bench/*.h)
+
+# ---- per-variant rules -----------------------------------------------------
+# $(1) = variant name
+define VARIANT
+$(BUILD)/$(1)/core/%.o: core/src/%.c $(CORE_HDR) | $(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(VCC_$(1)) $(BASE) $(CFLAGS_$(1)) -c $$< -o $$@
+
+$(BUILD)/$(1)/libasynclab.a: $(patsubst core/src/%.c,$(BUILD)/$(1)/core/%.o,$(CORE_SRC))
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(BUILD)/$(1)/tests/%.o: tests/core/%.c $(CORE_HDR) $(TEST_HDR) | $(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(VCC_$(1)) $(BASE) $(CFLAGS_$(1)) -Itests/core -c $$< -o $$@
+
+$(BUILD)/$(1)/core_tests: $(patsubst tests/core/%.c,$(BUILD)/$(1)/tests/%.o,$(TEST_SRC)) $(BUILD)/$(1)/libasynclab.a
+	$$(VCC_$(1)) $(CFLAGS_$(1)) -o $$@ $$^ -lcriterion $(LDLIBS)
+endef
+
+VCC_release := $(CC)
+VCC_asan    := $(CC)
+VCC_tsan    := $(CC)
+VCC_clang   := clang
+$(foreach v,release asan tsan clang,$(eval $(call VARIANT,$(v))))
+
+# ---- programs ----------------------------------------------------------------
+
+$(BUILD)/release/asynclab-demo: core/examples/demo.c $(BUILD)/release/libasynclab.a $(CORE_HDR)
+	$(CC) $(BASE) $(CFLAGS_release) -o $@ $< $(BUILD)/release/libasynclab.a $(LDLIBS)
+
+$(BUILD)/release/bench: $(BENCH_SRC) $(BENCH_HDR) $(BUILD)/release/libasynclab.a $(CORE_HDR)
+	$(CC) $(BASE) $(CFLAGS_release) -Itests/bench -o $@ $(BENCH_SRC) $(BUILD)/release/libasynclab.a $(LDLIBS)
+
+.PHONY: all run test test-release test-asan test-tsan check-clang bench clean
+
+all: $(BUILD)/release/libasynclab.a $(BUILD)/release/asynclab-demo
+
+run: $(BUILD)/release/asynclab-demo
+	$(BUILD)/release/asynclab-demo
+
+# Criterion runs every test in its own process, with per-test timeouts.
+# Sanitizer reports abort the test process, which Criterion counts as a failure.
+CRITERION_ARGS ?= --jobs 2 --timeout 120
+export ASAN_OPTIONS  := detect_leaks=1:abort_on_error=1:halt_on_error=1
+export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS  := halt_on_error=1:abort_on_error=1:second_deadlock_stack=1
+
+test-release: $(BUILD)/release/core_tests
+	@echo "== core tests (release)"
+	$(BUILD)/release/core_tests $(CRITERION_ARGS)
+
+test-asan: $(BUILD)/asan/core_tests
+	@echo "== core tests (AddressSanitizer + UndefinedBehaviorSanitizer)"
+	AL_TEST_SCALE=4 $(BUILD)/asan/core_tests $(CRITERION_ARGS)
+
+test-tsan: $(BUILD)/tsan/core_tests
+	@echo "== core tests (ThreadSanitizer)"
+	AL_TEST_SCALE=8 $(BUILD)/tsan/core_tests $(CRITERION_ARGS)
+
+check-clang: $(BUILD)/clang/libasynclab.a
+	@echo "== core builds warning-free with clang"
+
+test: test-release check-clang test-asan test-tsan
+	@echo "== all tests passed"
+
+bench: $(BUILD)/release/bench
+	$(BUILD)/release/bench $(BENCH_FILTER)
+
+clean:
+	rm -rf $(BUILD)

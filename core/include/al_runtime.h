@@ -1,0 +1,137 @@
+/*
+ * al_runtime.h — building, entering, driving and shutting down a runtime.
+ *
+ * Two flavors, as in Tokio:
+ *   AL_MULTI_THREAD    N worker threads with local queues and work stealing;
+ *                      block_on runs its future on the calling thread, which
+ *                      is not a worker (spawns from it go to the inject queue).
+ *   AL_CURRENT_THREAD  no worker threads: block_on's caller drives every task.
+ *
+ * Both share one driver (timer wheel + epoll I/O reactor) that an idle thread
+ * blocks in while it waits for work; see al_driver.c.
+ *
+ * Context: every thread that runs tasks (workers, block_on callers, blocking
+ * pool threads) has a thread-local "entered" marker naming its runtime. That
+ * is how al_spawn(NULL, ...), timers and sockets find their runtime, and how
+ * block_on detects that it is being called from inside a runtime
+ * (AL_ENESTED: the nested-runtime error of lesson C1).
+ *
+ * Lifetime: al_runtime_new → use → al_runtime_shutdown (graceful: cancels
+ * every task, fires timers, joins threads) → al_runtime_free. Freeing a runtime
+ * that was not shut down shuts it down first. JoinHandles may outlive the
+ * runtime: after shutdown every task is finished, and a handle only reads its
+ * task.
+ */
+#ifndef AL_RUNTIME_H
+#define AL_RUNTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "al_event.h"
+#include "al_future.h"
+
+typedef struct al_runtime al_runtime_t;
+
+typedef enum al_flavor {
+    AL_MULTI_THREAD = 0,
+    AL_CURRENT_THREAD = 1,
+} al_flavor_t;
+
+typedef struct al_runtime_config {
+    al_flavor_t flavor;
+    uint32_t worker_threads;        /* multi-thread: 1..1024; 0 = one per CPU */
+    bool enable_time;               /* build the timer wheel (rt.time.*) */
+    bool enable_io;                 /* allow socket registration (rt.net.*) */
+    uint32_t max_blocking_threads;  /* blocking pool cap; default 512 */
+    uint32_t blocking_keep_alive_ms; /* idle blocking threads exit after; default 10000 */
+    uint32_t event_interval;        /* ticks between driver polls; default 61 */
+    uint32_t global_queue_interval; /* ticks between inject-queue checks; default 61 (31 current-thread) */
+    bool start_paused;              /* current-thread: test time, auto-advancing */
+    bool poll_time_histogram;       /* time every poll (metrics histogram, mean) */
+    const char *thread_name;        /* worker thread name prefix; default "al-worker" */
+} al_runtime_config_t;
+
+/* Fill *cfg with the defaults for a flavor (all drivers off, like Tokio's builder). */
+void al_runtime_config_init(al_runtime_config_t *cfg, al_flavor_t flavor);
+
+/* Errors: AL_EWORKERS (0 after resolution, or more than 1024), AL_EINVAL, AL_ENOMEM. */
+int al_runtime_new(const al_runtime_config_t *cfg, al_runtime_t **out);
+
+/*
+ * Run fut (vt) to completion on the calling thread, driving the runtime if it
+ * is current-thread; write its output to out. Returns 0, AL_ENESTED when the
+ * calling thread is already inside a runtime (a worker, a task, another
+ * block_on), AL_ESHUTDOWN, or AL_EPANIC if the future panicked (the message is
+ * then in *panic_msg if not NULL, malloc'd, caller frees).
+ */
+int al_runtime_block_on(al_runtime_t *rt, const al_future_vtable_t *vt, void *fut, void *out,
+                        char **panic_msg);
+
+typedef struct al_shutdown_report {
+    uint64_t tasks_cancelled; /* tasks that had not finished and were dropped */
+    uint64_t timers_cancelled;
+    uint32_t blocking_threads_left; /* still running a blocking call at the timeout */
+    bool timed_out;
+} al_shutdown_report_t;
+
+/*
+ * Graceful shutdown: stop accepting spawns, cancel every task, cancel timers,
+ * close I/O registrations, join workers and the blocking pool (waiting at most
+ * timeout_ms for blocking threads; UINT64_MAX = forever). Returns AL_ESHUTDOWN
+ * if already shut down, AL_EDROPINASYNC when called from a task of this
+ * runtime. report may be NULL.
+ */
+int al_runtime_shutdown(al_runtime_t *rt, uint64_t timeout_ms, al_shutdown_report_t *report);
+void al_runtime_free(al_runtime_t *rt);
+
+/* The runtime this thread is inside (worker, task, block_on), or NULL. */
+al_runtime_t *al_runtime_current(void);
+const al_runtime_config_t *al_runtime_config(const al_runtime_t *rt);
+uint32_t al_runtime_num_workers(const al_runtime_t *rt);
+/* Index of the worker this thread runs as, or -1. */
+int al_runtime_current_worker(void);
+
+/* ---- metrics (readable from any thread while the runtime runs) ---- */
+
+#define AL_POLL_HIST_BUCKETS 16 /* bucket i: polls shorter than 2^(i+10) ns; last: the rest */
+
+typedef struct al_runtime_metrics {
+    uint32_t num_workers;
+    uint64_t num_alive_tasks;
+    uint64_t global_queue_depth;
+    uint32_t num_blocking_threads;
+    uint32_t num_idle_blocking_threads;
+    uint64_t blocking_queue_depth;
+    uint64_t spawned_tasks_count;
+    uint64_t remote_schedule_count;
+    uint64_t budget_forced_yield_count;
+} al_runtime_metrics_t;
+
+typedef struct al_worker_metrics {
+    uint64_t park_count;
+    uint64_t steal_count;      /* tasks stolen by this worker */
+    uint64_t steal_operations; /* successful steal attempts */
+    uint64_t poll_count;
+    uint64_t busy_ns;
+    uint64_t local_queue_depth;
+    uint64_t overflow_count; /* times the local queue spilled into the inject queue */
+    uint64_t mean_poll_ns;   /* exponentially weighted, per maintenance tick */
+    uint64_t poll_hist[AL_POLL_HIST_BUCKETS];
+} al_worker_metrics_t;
+
+void al_runtime_metrics(const al_runtime_t *rt, al_runtime_metrics_t *out);
+/* Errors: AL_EINVAL for a worker index out of range. */
+int al_runtime_worker_metrics(const al_runtime_t *rt, uint32_t worker, al_worker_metrics_t *out);
+
+/* ---- instrumentation ---- */
+
+/*
+ * Install (or with fn NULL remove) the event hook. fn is called on the thread
+ * where the event happens, synchronously, for every event of al_event.h; it
+ * must not block or call back into the runtime. With no hook, each hook point
+ * costs one predictable branch.
+ */
+void al_runtime_set_hook(al_runtime_t *rt, al_event_fn fn, void *user);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * al_context.c — the per-thread runtime context, the clock, and id counters.
+ */
+#include <time.h>
+
+#include "al_internal.h"
+
+_Thread_local al__tls_t al__tls = {.coop = -1, .worker_index = AL_EV_NOT_WORKER};
+
+uint64_t al__now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static atomic_uint_fast64_t al__resource_ids = 1;
+
+uint64_t al__resource_id_next(void)
+{
+    return atomic_fetch_add_explicit(&al__resource_ids, 1, memory_order_relaxed);
+}
+
+al_runtime_t *al_runtime_current(void) { return al__tls.rt; }
+
+int al_runtime_current_worker(void) { return al__tls.worker_index; }
