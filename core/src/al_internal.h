@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "al_error.h"
 #include "al_event.h"
 #include "al_future.h"
 #include "al_runtime.h"
