@@ -121,7 +121,8 @@ void al_coop_refund(void);
 /* Units left in the current poll (-1: unconstrained). */
 int al_coop_remaining(void);
 
-/* A future any code can poll: a vtable describing a struct of future_size. */
+/* A future any code can poll: a vtable describing a struct of future_size.
+ * A spawned future (and its output) is stored 8-byte aligned. */
 typedef struct al_future_vtable {
     const char *type_name; /* shows in traces ("lua task", "sleep"); may be NULL */
     /* Poll. On AL_READY, write output_size bytes to out. */

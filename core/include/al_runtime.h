@@ -40,7 +40,7 @@ typedef enum al_flavor {
 
 typedef struct al_runtime_config {
     al_flavor_t flavor;
-    uint32_t worker_threads;        /* multi-thread: 1..1024; 0 = one per CPU */
+    uint32_t worker_threads;        /* multi-thread: 1..1024; default one per CPU */
     bool enable_time;               /* build the timer wheel (rt.time.*) */
     bool enable_io;                 /* allow socket registration (rt.net.*) */
     uint32_t max_blocking_threads;  /* blocking pool cap; default 512 */
@@ -55,7 +55,7 @@ typedef struct al_runtime_config {
 /* Fill *cfg with the defaults for a flavor (all drivers off, like Tokio's builder). */
 void al_runtime_config_init(al_runtime_config_t *cfg, al_flavor_t flavor);
 
-/* Errors: AL_EWORKERS (0 after resolution, or more than 1024), AL_EINVAL, AL_ENOMEM. */
+/* Errors: AL_EWORKERS (0 or more than 1024 workers), AL_EINVAL, AL_ENOMEM. */
 int al_runtime_new(const al_runtime_config_t *cfg, al_runtime_t **out);
 
 /*

@@ -83,6 +83,24 @@ void al_join_drop(al_join_t *h);
 uint64_t al_task_current_id(void);
 
 /*
+ * spawn_blocking: run fn(arg) on the runtime's blocking pool (a thread that may
+ * block for as long as it likes); the JoinHandle's output is fn's return value
+ * (a void *). Blocking tasks cannot be cancelled once started: abort only
+ * prevents a queued one from starting. Errors as al_spawn.
+ */
+typedef void *(*al_blocking_fn)(void *arg);
+int al_spawn_blocking(struct al_runtime *rt, al_blocking_fn fn, void *arg,
+                      const al_spawn_opts_t *opts, al_join_t **out);
+
+/*
+ * block_in_place: run fn(arg) on this thread, which may block, after handing
+ * this worker's queue and the rest of its duties to a new thread, so the other
+ * tasks queued here keep running. Outside a worker, fn just runs. Returns
+ * AL_ENOTMULTI on a current-thread runtime (where nobody could take over).
+ */
+int al_block_in_place(void (*fn)(void *arg), void *arg);
+
+/*
  * yield_now as a sub-future: the first poll wakes itself (to the back of the
  * queue, never the LIFO slot) and returns Pending; the second returns Ready.
  */

@@ -7,6 +7,15 @@
 
 _Thread_local al__tls_t al__tls = {.coop = -1, .worker_index = AL_EV_NOT_WORKER};
 
+void al__mutex_init_adaptive(pthread_mutex_t *m)
+{
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+    AL_EXPECT(pthread_mutex_init(m, &a) == 0);
+    pthread_mutexattr_destroy(&a);
+}
+
 uint64_t al__now_ns(void)
 {
     struct timespec ts;

@@ -9,6 +9,7 @@
 #define AL_INTERNAL_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +37,14 @@
         }                                                                                          \
     } while (0)
 
+/* ---- locks ---- */
+
+#include <pthread.h>
+/* A mutex for short critical sections on hot paths (inject queue, owned
+ * set): glibc's adaptive mutex spins briefly before sleeping in the kernel,
+ * which under contention between workers costs far less than a futex wait. */
+void al__mutex_init_adaptive(pthread_mutex_t *m);
+
 /* ---- clock ---- */
 
 /* CLOCK_MONOTONIC in nanoseconds. */
@@ -48,10 +57,13 @@ struct al__worker;
 
 /*
  * Who this thread is. Written only by the thread itself; read by it (and by
- * nobody else). `rt` non-NULL means "entered": block_on refuses to nest.
+ * nobody else). `rt` is the runtime whose handle is current (spawn, timers and
+ * sockets use it); `entered` means this thread drives tasks of it right now,
+ * where block_on would nest (workers, block_on callers; not blocking threads).
  */
 typedef struct al__tls {
     al_runtime_t *rt;           /* runtime this thread is inside, or NULL */
+    bool entered;               /* driving tasks: block_on here would nest (AL_ENESTED) */
     struct al__worker *worker;  /* multi-thread worker this thread runs as, or NULL */
     void *sched_local;          /* current-thread / LocalSet scheduler driven here, or NULL */
     struct al_task *task;       /* task being polled now, or NULL */

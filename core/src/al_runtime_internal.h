@@ -76,15 +76,20 @@ int al__runtime_spawn_task(al_runtime_t *rt, struct al_task *t, bool with_join,
 
 /* multi-thread scheduler */
 int al__mt_new(al_runtime_t *rt, al__mt_t **out);
-void al__mt_start(al__mt_t *mt);
+int al__mt_start(al__mt_t *mt);
 al__sched_t *al__mt_sched(al__mt_t *mt);
-/* Stop the workers and join them; called by shutdown before tasks are cancelled. */
-void al__mt_stop(al__mt_t *mt);
+/* Close the inject queue, wake every worker and join the worker threads, waiting
+ * until deadline_ns (CLOCK_MONOTONIC). False if some thread did not exit in time. */
+bool al__mt_stop(al__mt_t *mt, uint64_t deadline_ns);
 /* Drop the queue references of tasks still queued (after al__mt_stop). */
 void al__mt_drain(al__mt_t *mt);
 void al__mt_free(al__mt_t *mt);
 uint64_t al__mt_inject_len(al__mt_t *mt);
 void al__mt_worker_metrics(al__mt_t *mt, uint32_t i, al_worker_metrics_t *out);
+/* yield_now from the task being polled on a worker: it is re-queued only
+ * when the worker runs dry. False when that does not apply (the caller then
+ * wakes at once). */
+bool al__mt_defer(al_context_t *cx);
 /* Wake a parked worker if one is idle (used after remote schedules). */
 void al__mt_notify_parked(al__mt_t *mt);
 
@@ -93,6 +98,8 @@ int al__ct_new(al_runtime_t *rt, al__ct_t **out);
 al__sched_t *al__ct_sched(al__ct_t *ct);
 int al__ct_block_on(al__ct_t *ct, const al_future_vtable_t *vt, void *fut, void *out,
                     char **panic_msg);
+/* Refuse remote schedules from now on (shutdown). */
+void al__ct_close(al__ct_t *ct);
 void al__ct_drain(al__ct_t *ct);
 void al__ct_free(al__ct_t *ct);
 uint64_t al__ct_queue_len(al__ct_t *ct);

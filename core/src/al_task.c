@@ -93,8 +93,8 @@ static void al__task_complete(struct al_task *t, al_join_kind_t how, const char 
     t->join_kind = (uint8_t)how;
     t->stage = AL__STAGE_FINISHED;
     AL__EMIT(rt, AL_EV_TASK_END, t->id, how, 0, panic_msg);
-    uint64_t prev = atomic_fetch_xor_explicit(&t->state, AL__T_RUNNING | AL__T_COMPLETE,
-                                              memory_order_acq_rel);
+    uint64_t prev =
+        atomic_fetch_xor_explicit(&t->state, AL__T_RUNNING | AL__T_COMPLETE, memory_order_acq_rel);
     AL_EXPECT((prev & AL__T_RUNNING) && !(prev & AL__T_COMPLETE));
     if (!(prev & AL__T_JOIN_INTEREST)) {
         /* Nobody will read the output: drop it here. */
@@ -112,8 +112,7 @@ static void al__task_complete(struct al_task *t, al_join_kind_t how, const char 
     }
     t->sched->vt->release(t->sched, t); /* returns the owned set's reference */
     /* Drop the owned reference and the runner's reference together. */
-    uint64_t before =
-        atomic_fetch_sub_explicit(&t->state, 2 * AL__T_REF_ONE, memory_order_acq_rel);
+    uint64_t before = atomic_fetch_sub_explicit(&t->state, 2 * AL__T_REF_ONE, memory_order_acq_rel);
     if (AL__T_REF_COUNT(before) == 2)
         al__task_dealloc(t);
 }
@@ -332,36 +331,39 @@ static al_poll_t al__join_take(al_join_t *t, void *out, al_join_result_t *res)
     return AL_READY;
 }
 
-al_poll_t al_join_poll(al_join_t *t, al_context_t *cx, void *out, al_join_result_t *res)
+bool al__join_set_waker(al_join_t *t, const al_waker_t *waker)
 {
-    if (!al_coop_poll_proceed(cx))
-        return AL_PENDING;
     uint64_t s = LOAD(t);
     if (s & AL__T_COMPLETE)
-        return al__join_take(t, out, res);
-
+        return true;
     if (s & AL__T_JOIN_WAKER) {
-        if (al_waker_will_wake(&t->join_waker, &cx->waker)) {
-            al_coop_refund();
-            return AL_PENDING;
-        }
+        if (al_waker_will_wake(&t->join_waker, waker))
+            return false;
         /* Take the field back to replace the waker. */
         for (;;) {
             if (s & AL__T_COMPLETE)
-                return al__join_take(t, out, res);
+                return true;
             if (CAS(t, &s, s & ~AL__T_JOIN_WAKER))
                 break;
         }
     }
     /* We own join_waker: store a clone, then publish it. */
-    al_waker_set(&t->join_waker, &cx->waker);
+    al_waker_set(&t->join_waker, waker);
     s = LOAD(t);
     for (;;) {
         if (s & AL__T_COMPLETE)
-            return al__join_take(t, out, res);
+            return true;
         if (CAS(t, &s, s | AL__T_JOIN_WAKER))
-            break;
+            return false;
     }
+}
+
+al_poll_t al_join_poll(al_join_t *t, al_context_t *cx, void *out, al_join_result_t *res)
+{
+    if (!al_coop_poll_proceed(cx))
+        return AL_PENDING;
+    if (al__join_set_waker(t, &cx->waker))
+        return al__join_take(t, out, res);
     al_coop_refund();
     return AL_PENDING;
 }
@@ -422,6 +424,7 @@ al_poll_t al_yield_poll(al_yield_t *y, al_context_t *cx)
     if (y->yielded)
         return AL_READY;
     y->yielded = 1;
-    al_waker_wake_by_ref(&cx->waker, AL_WAKE_SRC(AL_WAKE_YIELD, 0));
+    if (!al__mt_defer(cx))
+        al_waker_wake_by_ref(&cx->waker, AL_WAKE_SRC(AL_WAKE_YIELD, 0));
     return AL_PENDING;
 }

@@ -2,8 +2,8 @@
  * al_task_internal.h — private to the asynclab core: the task cell, its
  * state word, and what a scheduler must provide to run tasks.
  *
- * Layout (one malloc): the header below, then the future's bytes (rounded up
- * to 16), then the output's bytes. After the future finishes, its region holds
+ * Layout (one malloc): the 64-byte header below, then the future's bytes
+ * (rounded up to 8), then the output's bytes. After the future finishes, its region holds
  * the panic message pointer (if it panicked).
  *
  * The state word (atomic, 64 bits) packs six flags and a reference count:
@@ -82,8 +82,9 @@ struct al_task {
     uint8_t kind;                 /* al_task_kind_t, immutable */
     uint8_t join_kind;            /* al_join_kind_t, written before COMPLETE is published */
     al_waker_t join_waker;        /* see JOIN_WAKER */
-    alignas(16) unsigned char data[];
+    alignas(8) unsigned char data[];
 };
+_Static_assert(sizeof(struct al_task) == 64, "the task header is one cache line");
 
 /* Allocate a task for vt (future copied from init). NULL on out of memory. */
 struct al_task *al__task_alloc(const al_future_vtable_t *vt, const void *init, al_task_kind_t kind);
@@ -93,10 +94,12 @@ void al__task_discard(struct al_task *t);
 void al__task_init_state(struct al_task *t, bool with_join);
 
 static inline void *al__task_future(struct al_task *t) { return t->data; }
+/* Futures and outputs are 8-byte aligned (not 16): a pending task's cell is
+ * what pending_1m_rss_bytes measures, and 8 bytes of padding per task show. */
 static inline size_t al__task_future_span(const al_future_vtable_t *vt)
 {
-    size_t n = vt->future_size < 16 ? 16 : vt->future_size;
-    return (n + 15) & ~(size_t)15;
+    size_t n = vt->future_size < sizeof(char *) ? sizeof(char *) : vt->future_size;
+    return (n + 7) & ~(size_t)7;
 }
 static inline void *al__task_output(struct al_task *t)
 {
@@ -120,6 +123,10 @@ void al__task_ref_dec(struct al_task *t);
 
 /* Wakes as the waker vtable performs them (also used by abort). */
 void al__task_wake_by_ref(struct al_task *t, al_wake_src_t src);
+
+/* Register waker as the JoinHandle's waker; true if the task has already
+ * finished (then nothing is registered and the output is untouched). */
+bool al__join_set_waker(struct al_task *t, const al_waker_t *waker);
 
 /* Counts a coop-forced yield in the metrics of cx's runtime. */
 void al__task_note_forced_yield(al_context_t *cx);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "al_internal.h"
-#include "al_task_internal.h"
+#include "al_runtime_internal.h"
 
 al_waker_t al_waker_clone(const al_waker_t *w)
 {
@@ -77,7 +77,8 @@ bool al_coop_poll_proceed(al_context_t *cx)
     }
     /* Spent: yield. The wake puts the task at the back of its queue. */
     al__task_note_forced_yield(cx);
-    al_waker_wake_by_ref(&cx->waker, AL_WAKE_SRC(AL_WAKE_YIELD, 0));
+    if (!al__mt_defer(cx))
+        al_waker_wake_by_ref(&cx->waker, AL_WAKE_SRC(AL_WAKE_YIELD, 0));
     return false;
 }
 
