@@ -35,6 +35,7 @@ typedef struct al__driver {
     struct al__time *time;      /* NULL when timers are disabled */
     struct al__io *io;          /* NULL when I/O is disabled */
     al_runtime_t *rt;           /* for events */
+    atomic_bool shut_down;      /* set by al__driver_shutdown; park then says SHUTDOWN */
 } al__driver_t;
 
 int al__driver_init(al__driver_t *d, al_runtime_t *rt, bool enable_time, bool enable_io,
