@@ -70,7 +70,7 @@ int al_runtime_block_on(al_runtime_t *rt, const al_future_vtable_t *vt, void *fu
 
 typedef struct al_shutdown_report {
     uint64_t tasks_cancelled; /* tasks that had not finished and were dropped */
-    uint64_t timers_cancelled;
+    uint64_t timers_cancelled; /* timers still armed when shutdown began */
     uint32_t blocking_threads_left; /* still running a blocking call at the timeout */
     bool timed_out;
 } al_shutdown_report_t;

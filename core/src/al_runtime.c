@@ -19,6 +19,7 @@
 #include "al_blocking.h"
 #include "al_parker.h"
 #include "al_runtime_internal.h"
+#include "al_time_driver.h"
 
 #define AL__MAX_WORKERS 1024
 
@@ -88,8 +89,14 @@ fail_driver:
     return rc;
 }
 
-const al_runtime_config_t *al_runtime_config(const al_runtime_t *rt) { return &rt->cfg; }
-uint32_t al_runtime_num_workers(const al_runtime_t *rt) { return rt->cfg.worker_threads; }
+const al_runtime_config_t *al_runtime_config(const al_runtime_t *rt)
+{
+    return &rt->cfg;
+}
+uint32_t al_runtime_num_workers(const al_runtime_t *rt)
+{
+    return rt->cfg.worker_threads;
+}
 
 void al_runtime_set_hook(al_runtime_t *rt, al_event_fn fn, void *user)
 {
@@ -102,9 +109,18 @@ void al__runtime_count_forced_yield(al_runtime_t *rt)
     atomic_fetch_add_explicit(&rt->forced_yield_count, 1, memory_order_relaxed);
 }
 
-al__driver_t *al__runtime_driver(al_runtime_t *rt) { return &rt->driver; }
-struct al__time *al__runtime_time(al_runtime_t *rt) { return rt->driver.time; }
-struct al__io *al__runtime_io(al_runtime_t *rt) { return rt->driver.io; }
+al__driver_t *al__runtime_driver(al_runtime_t *rt)
+{
+    return &rt->driver;
+}
+struct al__time *al__runtime_time(al_runtime_t *rt)
+{
+    return rt->driver.time;
+}
+struct al__io *al__runtime_io(al_runtime_t *rt)
+{
+    return rt->driver.io;
+}
 
 static int al__context_check(al_runtime_t **rt)
 {
@@ -303,6 +319,11 @@ int al_runtime_shutdown(al_runtime_t *rt, uint64_t timeout_ms, al_shutdown_repor
     rep.blocking_threads_left = al__blocking_shutdown(rt->blocking, deadline);
     if (rep.blocking_threads_left)
         rep.timed_out = true;
+
+    /* Timers still armed now are cancelled below, by their tasks' drops or
+     * by the driver's shutdown. */
+    if (rt->driver.time)
+        rep.timers_cancelled = al__time_registered(rt->driver.time);
 
     /* Cancel what is left, acting as part of the runtime (drop code may spawn
      * or schedule: those are refused or dropped). */

@@ -92,6 +92,10 @@ void al__mt_worker_metrics(al__mt_t *mt, uint32_t i, al_worker_metrics_t *out);
 bool al__mt_defer(al_context_t *cx);
 /* Wake a parked worker if one is idle (used after remote schedules). */
 void al__mt_notify_parked(al__mt_t *mt);
+/* The calling worker thread is about to block (std-style sleep, lock, spin):
+ * if tasks wait in its local queue, wake an idle sibling to steal them.
+ * No-op off a worker. */
+void al__mt_before_blocking(void);
 
 /* current-thread scheduler */
 int al__ct_new(al_runtime_t *rt, al__ct_t **out);

@@ -25,6 +25,7 @@
 
 #include "al_std_blocking.h"
 #include "al_internal.h"
+#include "al_runtime_internal.h"
 
 struct al_std_mutex {
     pthread_mutex_t mu;
@@ -111,6 +112,7 @@ int al_std_mutex_lock(al_std_mutex_t *m, al_std_mutex_guard_t *g)
         /* Contended: this thread is about to block for real. */
         AL__EMIT_HERE(AL_EV_LOCK_CONTEND, task, m->id, al_std_mutex_holder(m), NULL);
         AL__EMIT_HERE(AL_EV_BLOCK_BEGIN, task, AL_BLOCK_STD_MUTEX, m->id, NULL);
+        al__mt_before_blocking(); /* let an idle sibling take our queue */
         while (atomic_load_explicit(&m->locked, memory_order_relaxed))
             pthread_cond_wait(&m->cv, &m->mu);
         AL__EMIT_HERE(AL_EV_BLOCK_END, task, AL_BLOCK_STD_MUTEX, 0, NULL);
@@ -172,6 +174,7 @@ void al_thread_sleep_ns(uint64_t ns)
 {
     uint64_t task = al__current_task_id();
     AL__EMIT_HERE(AL_EV_BLOCK_BEGIN, task, AL_BLOCK_THREAD_SLEEP, ns_to_ms_up(ns), NULL);
+    al__mt_before_blocking(); /* let an idle sibling take our queue */
     struct timespec req = {.tv_sec = (time_t)(ns / 1000000000u),
                            .tv_nsec = (long)(ns % 1000000000u)};
     struct timespec rem;
@@ -184,6 +187,7 @@ void al_spin_ns(uint64_t ns)
 {
     uint64_t task = al__current_task_id();
     AL__EMIT_HERE(AL_EV_BLOCK_BEGIN, task, AL_BLOCK_SPIN, ns_to_ms_up(ns), NULL);
+    al__mt_before_blocking(); /* let an idle sibling take our queue */
     uint64_t deadline = al__now_ns() + ns;
     volatile uint64_t sink = 0;
     while (al__now_ns() < deadline) {

@@ -169,13 +169,13 @@ static al_poll_t blocker_poll(void *f, al_context_t *cx, void *out)
         victim_t v = {b->sleeping, b->during, b->blocker_worker, b->victims_done};
         al_spawn(NULL, &victim_vt, &v, NULL, NULL);
     }
-    /* The std-style sleep of lesson A1: this worker thread is stuck; the only
-     * way the victims run meanwhile is being stolen by the other worker.
-     * Ends early once every stealable victim ran. */
+    /* The std-style sleep of lesson A1 (al_thread_sleep_ns: the OS thread
+     * sleeps): this worker is stuck; the only way the victims run meanwhile
+     * is being stolen by the other worker. Ends early once every stealable
+     * victim ran. */
     uint64_t waited = 0;
     while (atomic_load(b->victims_done) < b->spawn - 1 && waited < 5000) {
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
+        al_thread_sleep_ns(1000000);
         waited++;
     }
     atomic_store(b->sleeping, 0);
