@@ -860,3 +860,22 @@ Test(time_rt, timer_events, .timeout = 60)
             cr_assert_eq(r.evs[i].b, al_sleep_deadline(&p.a), "deadline on the runtime clock");
     al_runtime_free(rt);
 }
+
+Test(time_rt, shutdown_reports_the_timers_it_cancelled, .timeout = 60)
+{
+    al_runtime_t *rt = rt_new(AL_MULTI_THREAD, true, false);
+    enum { N = 10 };
+    for (int i = 0; i < N; i++) {
+        sleeper_t sl = {.dur = UINT64_C(3600) * 1000 * MS};
+        cr_assert_eq(al_spawn(rt, &sleeper_vt, &sl, NULL, NULL), 0);
+    }
+    /* Wait until every sleeper has been polled and armed its timer. */
+    while (al__time_registered(al__runtime_time(rt)) < N)
+        sched_yield();
+    al_shutdown_report_t rep;
+    cr_assert_eq(al_runtime_shutdown(rt, 5000, &rep), 0);
+    cr_assert_eq(rep.timers_cancelled, N);
+    cr_assert_eq(rep.tasks_cancelled, N);
+    cr_assert_eq(al__time_registered(al__runtime_time(rt)), 0);
+    al_runtime_free(rt);
+}
