@@ -547,7 +547,7 @@ static void *producer(void *arg)
     return NULL;
 }
 
-static double run_stress(size_t cap, long n, bool cancel_some)
+static void run_stress(size_t cap, long n, bool cancel_some)
 {
     al_mpsc_tx_t *tx;
     al_mpsc_rx_t *rx;
@@ -564,8 +564,6 @@ static double run_stress(size_t cap, long n, bool cancel_some)
         p[i].cancel_some = cancel_some;
         al_test_parker_init(&p[i].pk);
     }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < PRODUCERS; i++)
         pthread_create(&th[i], NULL, producer, &p[i]);
     al_test_parker_t pk;
@@ -594,7 +592,6 @@ static double run_stress(size_t cap, long n, bool cancel_some)
         if (cap)
             cr_assert_leq(al_mpsc_len(rx), cap);
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
     al_mpsc_recv_drop(&op);
     for (int i = 0; i < PRODUCERS; i++) {
         pthread_join(th[i], NULL);
@@ -606,14 +603,11 @@ static double run_stress(size_t cap, long n, bool cancel_some)
     cr_assert_eq(atomic_load(&pk.clones), 0);
     al_test_parker_destroy(&pk);
     al_mpsc_rx_drop(rx);
-    double ns = (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
-    return ns / (double)total;
 }
 
 Test(mpsc, stress_bounded_4_producers, .timeout = 120)
 {
-    double ns = run_stress(1024, al_test_scale(250000), false);
-    fprintf(stderr, "mpsc bounded(1024) 4 producers x 1 consumer (threads): %.1f ns/msg\n", ns);
+    run_stress(1024, al_test_scale(250000), false);
 }
 
 Test(mpsc, stress_bounded_small_capacity, .timeout = 120)
@@ -628,6 +622,5 @@ Test(mpsc, stress_cancelled_senders_keep_capacity, .timeout = 120)
 
 Test(mpsc, stress_unbounded_4_producers, .timeout = 120)
 {
-    double ns = run_stress(0, al_test_scale(250000), false);
-    fprintf(stderr, "mpsc unbounded 4 producers x 1 consumer (threads): %.1f ns/msg\n", ns);
+    run_stress(0, al_test_scale(250000), false);
 }
