@@ -43,7 +43,11 @@
     X(EWOULDBLOCK, "the operation would have to wait")                                             \
     X(ENOTHELD, "the lock or permit is not held (released twice?)")                                \
     X(EWORKERS, "worker_threads must be between 1 and 1024")                                       \
-    X(EBADSTATE, "the object is in a state where this operation is not allowed")
+    X(EBADSTATE, "the object is in a state where this operation is not allowed")                 \
+    X(EBUSY, "the runtime already has an event hook or a recording stream")                       \
+    X(EFORMAT, "not a valid asynclab trace (damaged or not a trace file)")                         \
+    X(EVERSION, "the trace was written by a newer asynclab (unsupported format version)")          \
+    X(ETRUNCATED, "the trace ends in the middle of a record (truncated, or still being written)")
 
 enum { AL_OK = 0, AL__ERR_BASE = -1000 };
 
