@@ -101,7 +101,7 @@ run: $(BUILD)/release/asynclab-demo
 # Criterion runs every test in its own process, with per-test timeouts.
 # Sanitizer reports abort the test process, which Criterion counts as a failure.
 CRITERION_ARGS ?= --jobs 2 --timeout 120
-export ASAN_OPTIONS  := detect_leaks=1:abort_on_error=1:halt_on_error=1
+export ASAN_OPTIONS  := detect_leaks=1:abort_on_error=1:halt_on_error=1:detect_stack_use_after_return=1
 # Leaks are judged from the log, not the exit status: LSan's exit code would
 # also fire for the Criterion runner's own small leak (see the check script).
 export LSAN_OPTIONS  := exitcode=0

@@ -38,19 +38,19 @@ typedef struct al_trace_event {
     uint64_t ts_ns; /* CLOCK_MONOTONIC ns (see al_stream_header_t.clock_base_ns) */
     uint64_t task;
     uint64_t a, b;
-    uint32_t str;   /* string id, 0 = none */
-    uint16_t kind;  /* al_event_kind_t */
+    uint32_t str;    /* string id, 0 = none */
+    uint16_t kind;   /* al_event_kind_t */
     uint16_t thread; /* recording thread id, see on_thread */
-    int16_t worker; /* worker index, or AL_EV_NOT_WORKER */
+    int16_t worker;  /* worker index, or AL_EV_NOT_WORKER */
 } al_trace_event_t;
 
 #define AL_STREAM_VERSION 1
 
 /* What a stream describes: written first in every trace file. */
 typedef struct al_stream_header {
-    uint32_t version;       /* AL_STREAM_VERSION of the writer */
-    uint32_t num_workers;   /* 1 for a current-thread runtime */
-    uint32_t flavor;        /* al_flavor_t */
+    uint32_t version;     /* AL_STREAM_VERSION of the writer */
+    uint32_t num_workers; /* 1 for a current-thread runtime */
+    uint32_t flavor;      /* al_flavor_t */
     uint32_t global_queue_interval;
     uint32_t event_interval;
     uint32_t max_blocking_threads;
@@ -60,9 +60,9 @@ typedef struct al_stream_header {
 
 /* Kinds of recording threads (on_thread). */
 typedef enum al_thread_kind {
-    AL_THREAD_WORKER = 0,  /* a worker thread (its index is in `worker`) */
-    AL_THREAD_BLOCKING,    /* a blocking-pool thread */
-    AL_THREAD_OTHER,       /* block_on caller, external thread, ... */
+    AL_THREAD_WORKER = 0, /* a worker thread (its index is in `worker`) */
+    AL_THREAD_BLOCKING,   /* a blocking-pool thread */
+    AL_THREAD_OTHER,      /* block_on caller, external thread, ... */
 } al_thread_kind_t;
 
 typedef struct al_stream_consumer {
@@ -100,13 +100,18 @@ int al_stream_subscribe(al_stream_t *st, const al_stream_consumer_t *c, void *se
 /* Deliver everything emitted before this call (by threads that have
  * returned from their hook call) to the consumers, then return. */
 void al_stream_flush(al_stream_t *st);
-/* Flush, call on_end on every consumer, uninstall the recorder, free. */
+/* Uninstall the recorder, deliver what was recorded, call on_end on every
+ * consumer and drop them. The stream belongs to the runtime: it stays valid
+ * (al_stream_start on the same runtime restarts it) until al_runtime_free,
+ * which stops it if needed. The recorder is the runtime's event hook: do not
+ * call al_runtime_set_hook while a stream runs. */
 void al_stream_stop(al_stream_t *st);
 
 typedef struct al_stream_stats {
-    uint64_t recorded; /* events written into rings */
-    uint64_t dropped;  /* events lost to full rings */
+    uint64_t recorded;  /* events written into rings */
+    uint64_t dropped;   /* events lost to full rings */
     uint64_t delivered; /* events handed to consumers */
+    uint64_t late;      /* published after newer events were delivered: ts raised */
     uint32_t threads;   /* recording threads seen */
 } al_stream_stats_t;
 void al_stream_stats(const al_stream_t *st, al_stream_stats_t *out);

@@ -19,6 +19,7 @@
 #include "al_blocking.h"
 #include "al_parker.h"
 #include "al_runtime_internal.h"
+#include "al_stream_internal.h"
 #include "al_time_driver.h"
 
 #define AL__MAX_WORKERS 1024
@@ -361,6 +362,7 @@ void al_runtime_free(al_runtime_t *rt)
         al_runtime_shutdown(rt, UINT64_MAX, NULL);
     if (!atomic_load(&rt->shut_down))
         return; /* threads may still run (timed out): leaking is the safe choice */
+    al__stream_destroy(rt->stream); /* delivers the shutdown's own events */
     if (rt->mt)
         al__mt_free(rt->mt);
     else

@@ -66,6 +66,7 @@ struct al_runtime {
     atomic_uint_fast64_t spawned_count;
     atomic_uint_fast64_t remote_schedule_count;
     atomic_uint_fast64_t forced_yield_count;
+    struct al_stream *stream; /* the recorder, once started (al_stream.c) */
 };
 
 void al__runtime_count_forced_yield(al_runtime_t *rt);
