@@ -109,7 +109,8 @@ static void sem_grant_locked(al__sem_t *s, al__wake_list_t *wl)
     }
 }
 
-int al__sem_release(al__sem_t *s, uint32_t n, uint32_t cap)
+int al__sem_release_emit(al__sem_t *s, uint32_t n, uint32_t cap, al_event_kind_t kind,
+                         uint64_t resource, uint64_t b)
 {
     al__wake_list_t wl;
     wl.n = 0;
@@ -121,8 +122,15 @@ int al__sem_release(al__sem_t *s, uint32_t n, uint32_t cap)
     sem_set_permits(s, sem_permits(s) + n);
     sem_grant_locked(s, &wl);
     pthread_mutex_unlock(&s->lock);
+    if (kind != AL_EV__COUNT)
+        AL__EMIT_HERE(kind, al__current_task_id(), resource, b, NULL);
     al__wake_list_wake(&wl, AL_WAKE_SRC(AL_WAKE_LOCK, s->resource));
     return 0;
+}
+
+int al__sem_release(al__sem_t *s, uint32_t n, uint32_t cap)
+{
+    return al__sem_release_emit(s, n, cap, AL_EV__COUNT, 0, 0);
 }
 
 void al__sem_close(al__sem_t *s)

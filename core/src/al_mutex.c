@@ -155,7 +155,7 @@ int al_mutex_guard_unlock(al_mutex_guard_t *g)
         return AL_ENOTHELD;
     al_mutex_t *m = g->m;
     uint64_t prev = atomic_exchange_explicit(&m->holder, 0, memory_order_relaxed);
-    if (al__sem_release(&m->sem, 1, 1) != 0) {
+    if (al__sem_release_emit(&m->sem, 1, 1, AL_EV_LOCK_RELEASE, m->id, 0) != 0) {
         /* Not locked: a copy of this guard was unlocked already (and its
          * reference dropped with it, so this copy owns none to drop). */
         atomic_store_explicit(&m->holder, prev, memory_order_relaxed);
@@ -163,7 +163,6 @@ int al_mutex_guard_unlock(al_mutex_guard_t *g)
         return AL_ENOTHELD;
     }
     g->m = NULL;
-    AL__EMIT_HERE(AL_EV_LOCK_RELEASE, al__current_task_id(), m->id, 0, NULL);
     al_mutex_unref(m);
     return 0;
 }

@@ -181,13 +181,13 @@ int al_rwlock_guard_unlock(al_rwlock_guard_t *g)
         prev = atomic_exchange_explicit(&l->writer, 0, memory_order_relaxed);
     g->l = NULL;
     g->permits = 0;
-    if (al__sem_release(&l->sem, permits, RW_WRITE) != 0) {
+    if (al__sem_release_emit(&l->sem, permits, RW_WRITE, AL_EV_LOCK_RELEASE, l->id, permits == 1) !=
+        0) {
         /* More permits than exist: a copy of this guard was unlocked already. */
         if (permits == RW_WRITE)
             atomic_store_explicit(&l->writer, prev, memory_order_relaxed);
         return AL_ENOTHELD;
     }
-    AL__EMIT_HERE(AL_EV_LOCK_RELEASE, al__current_task_id(), l->id, permits == 1, NULL);
     al_rwlock_unref(l);
     return 0;
 }

@@ -101,10 +101,7 @@ int al_semaphore_add_permits(al_semaphore_t *s, uint32_t n)
 {
     if (!s || n == 0)
         return AL_EINVAL;
-    int rc = al__sem_release(&s->core, n, AL_SEM_MAX_PERMITS);
-    if (rc == 0)
-        AL__EMIT_HERE(AL_EV_SEM_RELEASE, al__current_task_id(), s->id, n, NULL);
-    return rc;
+    return al__sem_release_emit(&s->core, n, AL_SEM_MAX_PERMITS, AL_EV_SEM_RELEASE, s->id, n);
 }
 
 void al_semaphore_close(al_semaphore_t *s)
@@ -155,10 +152,10 @@ int al_sem_permit_release(al_sem_permit_t *p)
     al_semaphore_t *s = p->sem;
     /* Overflows only if add_permits pushed the total to the maximum meanwhile;
      * the permit then stays held and the error is reported. */
-    int rc = al__sem_release(&s->core, p->n, AL_SEM_MAX_PERMITS);
+    int rc =
+        al__sem_release_emit(&s->core, p->n, AL_SEM_MAX_PERMITS, AL_EV_SEM_RELEASE, s->id, p->n);
     if (rc)
         return rc;
-    AL__EMIT_HERE(AL_EV_SEM_RELEASE, al__current_task_id(), s->id, p->n, NULL);
     p->sem = NULL;
     p->n = 0;
     al_semaphore_unref(s);

@@ -130,6 +130,11 @@ int al__sem_try_acquire(al__sem_t *s, uint32_t n);
  * Mutex passes cap 1, so a second unlock through a copied guard is caught
  * whenever nobody re-locked in between. */
 int al__sem_release(al__sem_t *s, uint32_t n, uint32_t cap);
+/* The same, and on success emit (kind, task, resource, b) after the permits
+ * are back but before any waiter is woken, so the stream shows the release
+ * before the wake it causes. */
+int al__sem_release_emit(al__sem_t *s, uint32_t n, uint32_t cap, al_event_kind_t kind,
+                         uint64_t resource, uint64_t b);
 /* Fail every queued waiter with AL_ECLOSED; later acquires fail at once. */
 void al__sem_close(al__sem_t *s);
 
