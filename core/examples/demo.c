@@ -30,10 +30,10 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The event hook: count everything, narrate the interesting kinds. */
-static void on_event(void *user, const al_event_t *ev)
+/* A consumer of the event stream: count everything, narrate the
+ * interesting kinds. Runs on the stream's collector thread. */
+static void on_event(const al_trace_event_t *ev)
 {
-    (void)user;
     atomic_fetch_add_explicit(&counts[ev->kind], 1, memory_order_relaxed);
     const char *what = NULL;
     char buf[128];
@@ -66,6 +66,13 @@ static void on_event(void *user, const al_event_t *ev)
     else
         printf("  %8.3f ms  a non-worker thread %s\n", ms, what);
 }
+
+static void on_events(void *self, const al_trace_event_t *ev, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        on_event(&ev[i]);
+}
+static const al_stream_consumer_t narrator = {.on_events = on_events};
 
 /* ---- futures used by the scenes ---- */
 
@@ -189,7 +196,14 @@ int main(void)
         fprintf(stderr, "demo: cannot build the runtime: %s\n", al_strerror(rc));
         return 1;
     }
-    al_runtime_set_hook(rt, on_event, NULL);
+    /* Subscribe to the runtime's event stream (already running if
+     * ASYNCLAB_LOG=trace asked for a log of every event). */
+    al_stream_t *st = al_stream_of(rt);
+    if (!st && (rc = al_stream_start(rt, NULL, &st)) != 0) {
+        fprintf(stderr, "demo: cannot record events: %s\n", al_strerror(rc));
+        return 1;
+    }
+    al_stream_subscribe(st, &narrator, NULL);
 
     printf("\n1. One task spawns 10,000 tasks. They land in its worker's 256-slot queue,\n"
            "   which spills half of itself into the global inject queue when full;\n"
@@ -201,6 +215,7 @@ int main(void)
     atomic_int ran[2] = {0, 0};
     spawner_t s1 = {.n = 10000, .ran_on_worker = ran};
     run_scene(rt, &s1);
+    al_stream_flush(st); /* every event of the scene has been narrated */
     printf("  ... %" PRIu64 " steals and %" PRIu64 " spills into the inject queue in all\n",
            (uint64_t)atomic_load(&counts[AL_EV_STEAL]),
            (uint64_t)atomic_load(&counts[AL_EV_OVERFLOW]));
@@ -215,6 +230,7 @@ int main(void)
     atomic_int ran2[2] = {0, 0};
     spawner_t s2 = {.n = 50, .ran_on_worker = ran2, .block_ms = 200};
     run_scene(rt, &s2);
+    al_stream_flush(st);
     printf("  tasks run by worker 0: %d, by worker 1: %d; the blocked worker could\n"
            "  only run the one task in its LIFO slot (never stealable) after waking.\n",
            atomic_load(&ran2[0]), atomic_load(&ran2[1]));
@@ -228,6 +244,7 @@ int main(void)
     }
     al_shutdown_report_t rep;
     al_runtime_shutdown(rt, 1000, &rep);
+    al_stream_flush(st);
     printf("  shutdown cancelled %" PRIu64 " tasks (their futures were dropped, nothing leaked)\n",
            rep.tasks_cancelled);
     printf("\n  events seen: %" PRIu64 " spawns, %" PRIu64 " polls, %" PRIu64 " wakes, %" PRIu64

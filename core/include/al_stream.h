@@ -97,6 +97,8 @@ typedef struct al_stream_config {
  */
 int al_stream_start(struct al_runtime *rt, const al_stream_config_t *cfg, al_stream_t **out);
 int al_stream_subscribe(al_stream_t *st, const al_stream_consumer_t *c, void *self);
+/* The stream recording rt now (e.g. started by ASYNCLAB_LOG), or NULL. */
+al_stream_t *al_stream_of(struct al_runtime *rt);
 /* Deliver everything emitted before this call (by threads that have
  * returned from their hook call) to the consumers, then return. */
 void al_stream_flush(al_stream_t *st);

@@ -9,6 +9,8 @@
  *   al_task.h     spawn, JoinHandle, yield
  *   al_runtime.h  building, block_on, shutdown, metrics, the event hook
  *   al_event.h    the instrumentation events
+ *   al_stream.h   the recorded event stream: per-thread rings, collector, consumers
+ *   al_log.h      the text logger (ASYNCLAB_LOG=trace)
  *   al_local_set.h  LocalSet: tasks that never leave one thread
  *   al_join_set.h   JoinSet: spawned tasks awaited as they finish
  *   al_select.h     select / join_all over sub-futures
@@ -32,6 +34,8 @@
 
 #include "al_error.h"
 #include "al_event.h"
+#include "al_log.h"
+#include "al_stream.h"
 #include "al_future.h"
 #include "al_runtime.h"
 #include "al_task.h"

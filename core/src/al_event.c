@@ -2,6 +2,9 @@
  * al_event.c — event kind names and the slow half of a hook point
  * (al__emit: fill the event and call the installed hook).
  */
+#include <string.h>
+#include <strings.h>
+
 #include "al_internal.h"
 
 static const char *const al__event_names[] = {
@@ -13,6 +16,36 @@ static const char *const al__event_names[] = {
 const char *al_event_kind_name(unsigned kind)
 {
     return kind < AL_ARRAY_SIZE(al__event_names) ? al__event_names[kind] : "?";
+}
+
+int al_event_kind_from_name(const char *name, size_t len)
+{
+    for (unsigned k = 0; k < AL_ARRAY_SIZE(al__event_names); k++)
+        if (strlen(al__event_names[k]) == len && strncasecmp(al__event_names[k], name, len) == 0)
+            return (int)k;
+    return -1;
+}
+
+static const char *const al__event_fields[][4] = {
+#define AL__EV_FIELDS(name, t, a, b, s) {t, a, b, s},
+    AL_EVENT_MAP(AL__EV_FIELDS)
+#undef AL__EV_FIELDS
+};
+
+bool al_event_kind_fields(unsigned kind, const char **task, const char **a, const char **b,
+                          const char **str)
+{
+    if (kind >= AL_ARRAY_SIZE(al__event_fields))
+        return false;
+    if (task)
+        *task = al__event_fields[kind][0];
+    if (a)
+        *a = al__event_fields[kind][1];
+    if (b)
+        *b = al__event_fields[kind][2];
+    if (str)
+        *str = al__event_fields[kind][3];
+    return true;
 }
 
 void al__emit(al_runtime_t *rt, al_event_kind_t kind, uint64_t task, uint64_t a, uint64_t b,

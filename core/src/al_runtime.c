@@ -19,6 +19,7 @@
 #include "al_blocking.h"
 #include "al_parker.h"
 #include "al_runtime_internal.h"
+#include "al_log.h"
 #include "al_stream_internal.h"
 #include "al_time_driver.h"
 
@@ -35,6 +36,33 @@ void al_runtime_config_init(al_runtime_config_t *cfg, al_flavor_t flavor)
     cfg->event_interval = 61;
     cfg->global_queue_interval = flavor == AL_CURRENT_THREAD ? 31 : 61;
     cfg->thread_name = "al-worker";
+}
+
+/*
+ * ASYNCLAB_LOG=trace[:FILTER] logs every event of this runtime to stderr (the
+ * text logger on a stream of its own). A bad filter is reported once and
+ * logging stays off; it never stops the runtime from starting.
+ */
+static void al__runtime_log_from_env(al_runtime_t *rt)
+{
+    const char *v = getenv("ASYNCLAB_LOG");
+    if (!v || strncmp(v, "trace", 5) != 0 || (v[5] != 0 && v[5] != ':'))
+        return;
+    char err[256];
+    al_log_t *log = NULL;
+    int rc = al_log_new(stderr, v[5] ? v + 6 : NULL, &log, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "asynclab: ASYNCLAB_LOG: %s\n", rc == AL_EINVAL ? err : al_strerror(rc));
+        return;
+    }
+    al_stream_t *st = NULL;
+    if ((rc = al_stream_start(rt, NULL, &st)) != 0 ||
+        (rc = al_stream_subscribe(st, &al_log_consumer, log)) != 0) {
+        fprintf(stderr, "asynclab: ASYNCLAB_LOG: cannot record events: %s\n", al_strerror(rc));
+        al_log_free(log);
+        return;
+    }
+    rt->env_log = log;
 }
 
 int al_runtime_new(const al_runtime_config_t *cfg_in, al_runtime_t **out)
@@ -71,6 +99,7 @@ int al_runtime_new(const al_runtime_config_t *cfg_in, al_runtime_t **out)
     rc = cfg.flavor == AL_MULTI_THREAD ? al__mt_new(rt, &rt->mt) : al__ct_new(rt, &rt->ct);
     if (rc != 0)
         goto fail_sched;
+    al__runtime_log_from_env(rt);
     AL__EMIT(rt, AL_EV_RUNTIME_START, 0, cfg.worker_threads, cfg.flavor, NULL);
     if (rt->mt && (rc = al__mt_start(rt->mt)) != 0) {
         /* Some threads may run already: shut them down properly. */
@@ -363,6 +392,7 @@ void al_runtime_free(al_runtime_t *rt)
     if (!atomic_load(&rt->shut_down))
         return; /* threads may still run (timed out): leaking is the safe choice */
     al__stream_destroy(rt->stream); /* delivers the shutdown's own events */
+    al_log_free(rt->env_log);
     if (rt->mt)
         al__mt_free(rt->mt);
     else

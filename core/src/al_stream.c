@@ -533,6 +533,11 @@ int al_stream_start(al_runtime_t *rt, const al_stream_config_t *cfg, al_stream_t
     return 0;
 }
 
+al_stream_t *al_stream_of(al_runtime_t *rt)
+{
+    return rt && rt->stream && rt->stream->running ? rt->stream : NULL;
+}
+
 int al_stream_subscribe(al_stream_t *st, const al_stream_consumer_t *c, void *self)
 {
     if (!st || !c)
