@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "al_internal.h"
+#include "al_stream_internal.h"
 
 static const char *const al__event_names[] = {
 #define AL__EV_NAME(name, t, a, b, s) #name,
@@ -55,6 +56,12 @@ void al__emit(al_runtime_t *rt, al_event_kind_t kind, uint64_t task, uint64_t a,
     al_event_fn fn = atomic_load_explicit(&slot->fn, memory_order_acquire);
     if (!fn)
         return;
+    int16_t worker = (int16_t)(al__tls.rt == rt ? al__tls.worker_index : AL_EV_NOT_WORKER);
+    if (fn == al__stream_record) {
+        al__stream_record_fast(atomic_load_explicit(&slot->user, memory_order_relaxed),
+                               (uint16_t)kind, task, a, b, str, worker);
+        return;
+    }
     al_event_t ev = {
         .ts_ns = al__now_ns(),
         .task = task,
@@ -62,7 +69,7 @@ void al__emit(al_runtime_t *rt, al_event_kind_t kind, uint64_t task, uint64_t a,
         .b = b,
         .str = str,
         .kind = (uint16_t)kind,
-        .worker = (int16_t)(al__tls.rt == rt ? al__tls.worker_index : AL_EV_NOT_WORKER),
+        .worker = worker,
     };
     fn(atomic_load_explicit(&slot->user, memory_order_relaxed), &ev);
 }

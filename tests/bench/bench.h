@@ -15,7 +15,9 @@
 #ifndef BENCH_H
 #define BENCH_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <stdint.h>
 
 #include "asynclab.h"
@@ -38,6 +40,16 @@ uint64_t bench_now_ns(void);
 /* Burn ~10 us while letting the OS run other threads (upstream's stall). */
 void bench_stall(void);
 int bench_env_int(const char *key, int dflt);
+
+/* Recording the event stream during a scenario (bench_record.c). */
+typedef struct {
+    al_stream_t *stream;
+    atomic_uint_fast64_t events;
+    uint64_t start_ns;
+} bench_recording_t;
+void bench_record_start(al_runtime_t *rt, bench_recording_t *r);
+/* To stderr: events delivered, their rate since the start, drops. */
+void bench_record_report(const char *name, bench_recording_t *r);
 
 /* A one-shot "std channel": the block_on thread waits, a task signals. */
 typedef struct bench_signal bench_signal_t;

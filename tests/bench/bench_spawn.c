@@ -311,11 +311,19 @@ void bench_chained_spawn(void)
 
 void bench_spawn_many_in_task(void)
 {
-    if (!bench_wants("spawn_many_in_task"))
-        return;
-    g_rt = bench_runtime();
     al_join_t **h = calloc(NUM_SPAWN, sizeof *h);
-    bench_run("spawn_many_in_task", NUM_SPAWN, 5, 51, spawn_in_task_iter, h);
+    if (bench_wants("spawn_many_in_task")) {
+        g_rt = bench_runtime();
+        bench_run("spawn_many_in_task", NUM_SPAWN, 5, 51, spawn_in_task_iter, h);
+        al_runtime_free(g_rt);
+    }
+    if (bench_wants("spawn_many_in_task_recorded")) {
+        g_rt = bench_runtime();
+        bench_recording_t rec;
+        bench_record_start(g_rt, &rec);
+        bench_run("spawn_many_in_task_recorded", NUM_SPAWN, 5, 51, spawn_in_task_iter, h);
+        bench_record_report("spawn_many_in_task_recorded", &rec);
+        al_runtime_free(g_rt);
+    }
     free(h);
-    al_runtime_free(g_rt);
 }

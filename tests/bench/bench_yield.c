@@ -47,10 +47,19 @@ static void iter(void *p)
 
 void bench_yield_many(void)
 {
-    if (!bench_wants("yield_many"))
-        return;
-    ctx_t c = {bench_runtime(), bench_signal_new()};
-    bench_run("yield_many", TASKS * NUM_YIELD, 3, 31, iter, &c);
-    bench_signal_free(c.done);
-    al_runtime_free(c.rt);
+    if (bench_wants("yield_many")) {
+        ctx_t c = {bench_runtime(), bench_signal_new()};
+        bench_run("yield_many", TASKS * NUM_YIELD, 3, 31, iter, &c);
+        bench_signal_free(c.done);
+        al_runtime_free(c.rt);
+    }
+    if (bench_wants("yield_many_recorded")) {
+        ctx_t c = {bench_runtime(), bench_signal_new()};
+        bench_recording_t rec;
+        bench_record_start(c.rt, &rec);
+        bench_run("yield_many_recorded", TASKS * NUM_YIELD, 3, 31, iter, &c);
+        bench_record_report("yield_many_recorded", &rec);
+        bench_signal_free(c.done);
+        al_runtime_free(c.rt);
+    }
 }
