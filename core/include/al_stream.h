@@ -109,6 +109,17 @@ void al_stream_flush(al_stream_t *st);
  * call al_runtime_set_hook while a stream runs. */
 void al_stream_stop(al_stream_t *st);
 
+/* ---- annotations: events the program (or a consumer) adds itself ----
+ * Recorded like scheduler events, with the current task (if any) as the
+ * subject; rt NULL means the runtime this thread is in. No-ops when nothing
+ * listens. Text is copied. */
+void al_trace_log(struct al_runtime *rt, const char *text);
+/* A named span; returns its id for al_trace_span_end (0 when not recorded). */
+uint64_t al_trace_span_begin(struct al_runtime *rt, const char *name);
+void al_trace_span_end(struct al_runtime *rt, uint64_t span);
+/* A lint finding (al_lint.h), so that replays show when it fired. */
+void al_trace_lint(struct al_runtime *rt, uint64_t task, uint32_t lint_id, const char *message);
+
 typedef struct al_stream_stats {
     uint64_t recorded;  /* events written into rings */
     uint64_t dropped;   /* events lost to full rings */

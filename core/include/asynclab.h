@@ -11,6 +11,7 @@
  *   al_event.h    the instrumentation events
  *   al_stream.h   the recorded event stream: per-thread rings, collector, consumers
  *   al_log.h      the text logger (ASYNCLAB_LOG=trace)
+ *   al_dump.h     task dumps on SIGQUIT
  *   al_local_set.h  LocalSet: tasks that never leave one thread
  *   al_join_set.h   JoinSet: spawned tasks awaited as they finish
  *   al_select.h     select / join_all over sub-futures
@@ -34,6 +35,7 @@
 
 #include "al_error.h"
 #include "al_event.h"
+#include "al_dump.h"
 #include "al_log.h"
 #include "al_stream.h"
 #include "al_future.h"

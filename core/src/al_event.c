@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "al_internal.h"
+#include "al_stream.h"
 #include "al_stream_internal.h"
 
 static const char *const al__event_names[] = {
@@ -13,6 +14,44 @@ static const char *const al__event_names[] = {
     AL_EVENT_MAP(AL__EV_NAME)
 #undef AL__EV_NAME
 };
+
+/* ---- annotations ---- */
+
+static _Atomic uint64_t al__span_next = 1;
+
+static al_runtime_t *al__annotated_rt(al_runtime_t *rt)
+{
+    return rt ? rt : al__tls.rt;
+}
+
+void al_trace_log(al_runtime_t *rt, const char *text)
+{
+    rt = al__annotated_rt(rt);
+    AL__EMIT(rt, AL_EV_USER_LOG, al__current_task_id(), 0, 0, text ? text : "");
+}
+
+uint64_t al_trace_span_begin(al_runtime_t *rt, const char *name)
+{
+    rt = al__annotated_rt(rt);
+    if (!al__hooked(rt))
+        return 0;
+    uint64_t id = atomic_fetch_add_explicit(&al__span_next, 1, memory_order_relaxed);
+    al__emit(rt, AL_EV_SPAN_BEGIN, al__current_task_id(), id, 0, name ? name : "");
+    return id;
+}
+
+void al_trace_span_end(al_runtime_t *rt, uint64_t span)
+{
+    rt = al__annotated_rt(rt);
+    if (span)
+        AL__EMIT(rt, AL_EV_SPAN_END, al__current_task_id(), span, 0, NULL);
+}
+
+void al_trace_lint(al_runtime_t *rt, uint64_t task, uint32_t lint_id, const char *message)
+{
+    rt = al__annotated_rt(rt);
+    AL__EMIT(rt, AL_EV_LINT, task, lint_id, 0, message ? message : "");
+}
 
 const char *al_event_kind_name(unsigned kind)
 {

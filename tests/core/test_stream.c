@@ -440,3 +440,60 @@ Test(stream, stress_many_threads_ordered_and_complete, .timeout = 120)
     cr_assert_eq(ends, want, "every task ended (ran or was cancelled)");
     ts_rec_free(&rec);
 }
+
+/* ---- annotations: logs, spans and lints go through the same stream ---- */
+
+static al_poll_t annotated_poll(void *f, al_context_t *cx, void *out)
+{
+    uint64_t span = al_trace_span_begin(NULL, "load config");
+    al_trace_log(NULL, "hello from a task");
+    al_trace_span_end(NULL, span);
+    al_trace_lint(NULL, 0, 7, "a finding");
+    return AL_READY;
+}
+static const al_future_vtable_t annotated_vt = {.type_name = "annotated", .poll = annotated_poll};
+
+Test(stream, annotations_are_recorded, .timeout = 60)
+{
+    al_runtime_t *rt = tf_runtime(AL_CURRENT_THREAD, 1);
+    /* Nothing records yet: annotations are no-ops, spans get id 0. */
+    cr_assert_eq(al_trace_span_begin(rt, "unrecorded"), 0);
+    ts_rec_t rec;
+    ts_rec_init(&rec);
+    al_stream_t *st = start(rt, &rec, 0, 0);
+    al_join_t *h;
+    cr_assert_eq(al_spawn(rt, &annotated_vt, NULL, NULL, &h), 0);
+    tf_join_all_t j = {.handles = &h, .n = 1};
+    tf_run(rt, &tf_join_all_vt, &j);
+    al_stream_stop(st);
+    uint64_t task = 0, span = 0;
+    int seen = 0;
+    for (size_t i = 0; i < rec.n; i++) {
+        const al_trace_event_t *e = &rec.ev[i];
+        if (e->kind == AL_EV_TASK_SPAWN)
+            task = e->task;
+        if (e->kind == AL_EV_SPAN_BEGIN) {
+            cr_assert_eq(e->task, task);
+            cr_assert_str_eq(ts_str(&rec, e->str), "load config");
+            span = e->a;
+            seen |= 1;
+        }
+        if (e->kind == AL_EV_USER_LOG) {
+            cr_assert_str_eq(ts_str(&rec, e->str), "hello from a task");
+            cr_assert_eq(seen, 1, "the log is inside the span");
+            seen |= 2;
+        }
+        if (e->kind == AL_EV_SPAN_END) {
+            cr_assert_eq(e->a, span);
+            seen |= 4;
+        }
+        if (e->kind == AL_EV_LINT) {
+            cr_assert_eq(e->a, 7);
+            cr_assert_str_eq(ts_str(&rec, e->str), "a finding");
+            seen |= 8;
+        }
+    }
+    cr_assert_eq(seen, 15);
+    al_runtime_free(rt);
+    ts_rec_free(&rec);
+}
