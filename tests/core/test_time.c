@@ -413,12 +413,16 @@ Test(time, real_clock_next_timeout_and_firing)
     al__sleep_init_on(&s, t, t0 + 3 * MS);
     al_test_waker_t tw;
     al_context_t cx = al_test_context(&tw);
-    cr_assert_eq(al_sleep_poll(&s, &cx), AL_PENDING);
-    int64_t next = al__time_next_timeout_ns(t);
-    cr_assert_gt(next, 0);
-    cr_assert_leq(next, (int64_t)(4 * MS));
+    /* Pending, unless this thread lost the CPU for 3 ms since t0 (a loaded
+     * machine): then the sleep is due at its first poll, which is right. */
+    bool pending = al_sleep_poll(&s, &cx) == AL_PENDING;
+    if (pending) {
+        int64_t next = al__time_next_timeout_ns(t);
+        cr_assert_gt(next, 0);
+        cr_assert_leq(next, (int64_t)(4 * MS));
+    }
     /* Drive it as the driver does: wait for the timeout, then process. */
-    while (atomic_load(&tw.wakes) == 0) {
+    while (pending && atomic_load(&tw.wakes) == 0) {
         int64_t n = al__time_next_timeout_ns(t);
         cr_assert_geq(n, 0);
         if (n > 0) {
