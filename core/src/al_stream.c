@@ -185,14 +185,28 @@ static al__clock_sample_t al__clock_sample(void)
     return (al__clock_sample_t){t0 + (t1 - t0) / 2, ns};
 }
 
-static uint64_t al__ticks_to_ns(const al__clock_sample_t *a, const al__clock_sample_t *b,
-                                uint64_t ticks)
+/* The line through samples a and b, as a 32.32 fixed-point slope: one
+ * multiply per event instead of a 128-bit division. */
+typedef struct {
+    uint64_t ticks, ns;
+    uint64_t slope; /* ns per tick << 32 */
+} al__clock_line_t;
+
+static al__clock_line_t al__clock_line(const al__clock_sample_t *a, const al__clock_sample_t *b)
 {
-    if (!al__use_tsc || b->ticks <= a->ticks)
-        return al__use_tsc ? b->ns : ticks;
-    __int128 d = (__int128)((int64_t)(ticks - a->ticks)) * (int64_t)(b->ns - a->ns);
-    int64_t off = (int64_t)(d / (int64_t)(b->ticks - a->ticks));
-    return (uint64_t)((int64_t)a->ns + off);
+    al__clock_line_t l = {a->ticks, a->ns, 0};
+    if (b->ticks > a->ticks && b->ns > a->ns)
+        l.slope = (uint64_t)(((unsigned __int128)(b->ns - a->ns) << 32) / (b->ticks - a->ticks));
+    return l;
+}
+
+static uint64_t al__ticks_to_ns(const al__clock_line_t *l, uint64_t ticks)
+{
+    if (!al__use_tsc)
+        return ticks;
+    int64_t dt = (int64_t)(ticks - l->ticks);
+    __int128 off = ((__int128)dt * (__int128)l->slope) >> 32;
+    return (uint64_t)((int64_t)l->ns + (int64_t)off);
 }
 
 /* ---- strings ---------------------------------------------------------------------- */
@@ -468,6 +482,8 @@ static void al__stream_round(al_stream_t *st, uint64_t cut)
     }
     st->strings_announced = nstr;
 
+    al__clock_line_t before = al__clock_line(&st->anchor_prev, &st->anchor);
+    al__clock_line_t after = al__clock_line(&st->anchor, &now);
     size_t nb = 0;
     for (;;) {
         /* The ring whose next event is oldest (few rings: a scan is fine). */
@@ -496,9 +512,7 @@ static void al__stream_round(al_stream_t *st, uint64_t cut)
         }
         al__ring_t *r = rings[best];
         al_trace_event_t ev = r->slots[st->pos[best] & r->mask];
-        ev.ts_ns = ev.ts_ns < st->anchor.ticks
-                       ? al__ticks_to_ns(&st->anchor_prev, &st->anchor, ev.ts_ns)
-                       : al__ticks_to_ns(&st->anchor, &now, ev.ts_ns);
+        ev.ts_ns = al__ticks_to_ns(ev.ts_ns < st->anchor.ticks ? &before : &after, ev.ts_ns);
         if (ev.ts_ns < st->last_ts) {
             ev.ts_ns = st->last_ts; /* late: see the file comment */
             atomic_fetch_add_explicit(&st->late, 1, memory_order_relaxed);
