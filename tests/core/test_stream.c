@@ -228,6 +228,10 @@ Test(stream, blocked_worker_steals_and_parks_are_recorded, .timeout = 60)
     ts_rec_t rec;
     ts_rec_init(&rec);
     start(rt, &rec, 0, 0);
+    al_worker_metrics_t m0, m1;
+    al_runtime_worker_metrics(rt, 0, &m0);
+    al_runtime_worker_metrics(rt, 1, &m1);
+    uint64_t parked_before = m0.park_count + m1.park_count;
     atomic_int ran = 0;
     blocker_t b = {&ran, 40};
     al_join_t *h;
@@ -235,6 +239,13 @@ Test(stream, blocked_worker_steals_and_parks_are_recorded, .timeout = 60)
     cr_assert_eq(al_spawn(rt, &blocker_vt, &b, &o, &h), 0);
     tf_join_all_t j = {.handles = &h, .n = 1};
     tf_run(rt, &tf_join_all_vt, &j);
+    /* Wait until a worker has parked since recording began (they do once
+     * idle), so a PARK is surely in the stream. */
+    do {
+        sched_yield();
+        al_runtime_worker_metrics(rt, 0, &m0);
+        al_runtime_worker_metrics(rt, 1, &m1);
+    } while (m0.park_count + m1.park_count == parked_before);
     al_runtime_free(rt); /* stops the stream: shutdown events included */
     cr_assert_eq(rec.ends, 1);
     cr_assert(!rec.out_of_order);
