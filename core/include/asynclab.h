@@ -12,6 +12,7 @@
  *   al_stream.h   the recorded event stream: per-thread rings, collector, consumers
  *   al_log.h      the text logger (ASYNCLAB_LOG=trace)
  *   al_dump.h     task dumps on SIGQUIT
+ *   al_tracefile.h  trace files: write the stream to disk, read it back
  *   al_local_set.h  LocalSet: tasks that never leave one thread
  *   al_join_set.h   JoinSet: spawned tasks awaited as they finish
  *   al_select.h     select / join_all over sub-futures
@@ -38,6 +39,7 @@
 #include "al_dump.h"
 #include "al_log.h"
 #include "al_stream.h"
+#include "al_tracefile.h"
 #include "al_future.h"
 #include "al_runtime.h"
 #include "al_task.h"
