@@ -20,6 +20,7 @@
 #include "al_parker.h"
 #include "al_runtime_internal.h"
 #include "al_log.h"
+#include "al_tracefile.h"
 #include "al_stream_internal.h"
 #include "al_time_driver.h"
 
@@ -65,6 +66,39 @@ static void al__runtime_log_from_env(al_runtime_t *rt)
     rt->env_log = log;
 }
 
+/*
+ * ASYNCLAB_TRACE=path records every event of this runtime into a trace file
+ * (the second runtime of the process writes path.2, and so on).
+ */
+static void al__runtime_trace_from_env(al_runtime_t *rt)
+{
+    static atomic_uint runtimes;
+    const char *path = getenv("ASYNCLAB_TRACE");
+    if (!path || !*path)
+        return;
+    unsigned nth = atomic_fetch_add(&runtimes, 1) + 1;
+    char name[4096];
+    if (nth == 1)
+        snprintf(name, sizeof name, "%s", path);
+    else
+        snprintf(name, sizeof name, "%s.%u", path, nth);
+    al_tracefile_writer_t *w = NULL;
+    int rc = al_tracefile_writer_open(name, &w);
+    al_stream_t *st = al_stream_of(rt);
+    if (rc == 0 && !st)
+        rc = al_stream_start(rt, NULL, &st);
+    if (rc == 0)
+        rc = al_stream_subscribe(st, &al_tracefile_writer_consumer, w);
+    if (rc != 0) {
+        fprintf(stderr, "asynclab: ASYNCLAB_TRACE: cannot record to %s: %s\n", name,
+                al_strerror(rc));
+        if (w)
+            al_tracefile_writer_close(w);
+        return;
+    }
+    rt->env_trace = w;
+}
+
 int al_runtime_new(const al_runtime_config_t *cfg_in, al_runtime_t **out)
 {
     if (!cfg_in || !out)
@@ -100,6 +134,7 @@ int al_runtime_new(const al_runtime_config_t *cfg_in, al_runtime_t **out)
     if (rc != 0)
         goto fail_sched;
     al__runtime_log_from_env(rt);
+    al__runtime_trace_from_env(rt);
     AL__EMIT(rt, AL_EV_RUNTIME_START, 0, cfg.worker_threads, cfg.flavor, NULL);
     if (rt->mt && (rc = al__mt_start(rt->mt)) != 0) {
         /* Some threads may run already: shut them down properly. */
@@ -393,6 +428,8 @@ void al_runtime_free(al_runtime_t *rt)
         return; /* threads may still run (timed out): leaking is the safe choice */
     al__stream_destroy(rt->stream); /* delivers the shutdown's own events */
     al_log_free(rt->env_log);
+    if (rt->env_trace)
+        al_tracefile_writer_close(rt->env_trace);
     if (rt->mt)
         al__mt_free(rt->mt);
     else

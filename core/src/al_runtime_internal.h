@@ -66,8 +66,9 @@ struct al_runtime {
     atomic_uint_fast64_t spawned_count;
     atomic_uint_fast64_t remote_schedule_count;
     atomic_uint_fast64_t forced_yield_count;
-    struct al_stream *stream; /* the recorder, once started (al_stream.c) */
-    struct al_log *env_log;   /* ASYNCLAB_LOG's logger, if set */
+    struct al_stream *stream;              /* the recorder, once started (al_stream.c) */
+    struct al_log *env_log;                /* ASYNCLAB_LOG's logger, if set */
+    struct al_tracefile_writer *env_trace; /* ASYNCLAB_TRACE's writer, if set */
 };
 
 void al__runtime_count_forced_yield(al_runtime_t *rt);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "al_test.h"
 #include "al_test_futures.h"
@@ -275,4 +276,42 @@ Test(tracefile, a_live_recording_replays_exactly_and_is_compact, .timeout = 60)
     ts_rec_free(&live);
     ts_rec_free(&replay);
     free(buf);
+}
+
+/* ASYNCLAB_TRACE=path records a runtime without any code: the file it leaves
+ * replays the runtime's start, its tasks, and its shutdown. */
+Test(tracefile, asynclab_trace_env_records_a_runtime_to_a_file, .timeout = 60)
+{
+    char path[] = "/tmp/al-env-trace-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    setenv("ASYNCLAB_TRACE", path, 1);
+    al_runtime_t *rt = tf_runtime(AL_MULTI_THREAD, 2);
+    unsetenv("ASYNCLAB_TRACE");
+    cr_assert_not_null(al_stream_of(rt), "the variable started a stream");
+    chatty_t root = {.children = 30, .yields = 2};
+    al_join_t *h;
+    cr_assert_eq(al_spawn(rt, &chatty_vt, &root, NULL, &h), 0);
+    tf_join_all_t j = {.handles = &h, .n = 1};
+    tf_run(rt, &tf_join_all_vt, &j);
+    al_runtime_free(rt); /* closes the file */
+
+    ts_rec_t replay;
+    ts_rec_init(&replay);
+    al_tracefile_error_t err;
+    cr_assert_eq(al_tracefile_read_file(path, ts_rec_vt(), &replay, &err), 0, "%s", err.message);
+    cr_assert_eq(replay.ends, 1, "the end record was written");
+    cr_assert_eq(replay.header.num_workers, 2);
+    size_t spawns = 0, starts = 0, shutdowns = 0;
+    for (size_t i = 0; i < replay.n; i++) {
+        spawns += replay.ev[i].kind == AL_EV_TASK_SPAWN;
+        starts += replay.ev[i].kind == AL_EV_RUNTIME_START;
+        shutdowns += replay.ev[i].kind == AL_EV_RUNTIME_SHUTDOWN;
+    }
+    cr_assert_eq(starts, 1);
+    cr_assert_eq(shutdowns, 1);
+    cr_assert_geq(spawns, 31, "root, its 30 descendants and the join task: %zu", spawns);
+    ts_rec_free(&replay);
+    unlink(path);
 }
