@@ -451,7 +451,8 @@ static void al__stream_round(al_stream_t *st, uint64_t cut)
         }
         st->pos_cap = n;
     }
-    memcpy(st->snap, st->rings, n * sizeof *st->snap);
+    if (n) /* st->snap is still NULL before the first thread emits */
+        memcpy(st->snap, st->rings, n * sizeof *st->snap);
     pthread_mutex_unlock(&st->rings_lock);
     al__ring_t **rings = st->snap;
 

@@ -261,6 +261,9 @@ static void al__task_wake_by_val(struct al_task *t, al_wake_src_t src)
     uint64_t s = LOAD(t);
     for (;;) {
         if (s & (AL__T_COMPLETE | AL__T_NOTIFIED)) {
+            /* Nothing to do, but the waker is consumed: say so, or the
+             * console model would count it alive forever. */
+            AL__EMIT(t->sched->rt, AL_EV_WAKER_DROP, t->id, 0, 0, NULL);
             al__task_ref_dec(t);
             return;
         }
