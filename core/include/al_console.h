@@ -38,6 +38,8 @@
 #include "al_histogram.h"
 #include "al_stream.h"
 
+struct al_runtime;
+
 typedef enum al_task_state {
     AL_TASK_IDLE = 0,  /* returned Pending; waits to be woken */
     AL_TASK_SCHEDULED, /* woken: in a run queue */
@@ -153,6 +155,15 @@ typedef struct al_console al_console_t;
 int al_console_new(const al_console_config_t *cfg, al_console_t **out);
 void al_console_free(al_console_t *c);
 extern const al_stream_consumer_t al_console_consumer;
+
+/* Follow a live runtime: start its stream if none runs (al_stream_of) and
+ * subscribe a new model. The model is fed until the stream stops; free it
+ * after al_runtime_free(rt). Errors as al_stream_start / _subscribe. */
+int al_console_attach(struct al_runtime *rt, al_console_t **out);
+/* An al_dump_fn (al_dump.h) for a model fed live: prints a task dump as of
+ * now (CLOCK_MONOTONIC). Needs no runtime worker, so it works while every
+ * worker is blocked:  al_dump_on_sigquit(al_console_dump_now, console, stderr). */
+void al_console_dump_now(void *console, FILE *out);
 
 /* A consistent copy of the model. now_ns is the moment to measure ongoing
  * states up to (e.g. the current CLOCK_MONOTONIC time for a live runtime

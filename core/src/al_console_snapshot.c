@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "al_console_internal.h"
+#include "al_error.h"
+#include <time.h>
 
 typedef struct {
     uint64_t *ids; /* every queue's task ids, back to back */
@@ -241,4 +243,39 @@ const al_console_resource_t *al_console_find_resource(const al_console_snapshot_
 {
     al_console_resource_t key = {.id = id};
     return bsearch(&key, s->resources, s->num_resources, sizeof key, al__cmp_res);
+}
+
+int al_console_attach(struct al_runtime *rt, al_console_t **out)
+{
+    if (!rt || !out)
+        return AL_EINVAL;
+    al_console_t *c;
+    int rc = al_console_new(NULL, &c);
+    if (rc != 0)
+        return rc;
+    al_stream_t *st = al_stream_of(rt);
+    if (!st && (rc = al_stream_start(rt, NULL, &st)) != 0) {
+        al_console_free(c);
+        return rc;
+    }
+    if ((rc = al_stream_subscribe(st, &al_console_consumer, c)) != 0) {
+        al_console_free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void al_console_dump_now(void *console, FILE *out)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    al_console_snapshot_t *s =
+        al_console_snapshot(console, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+    if (!s) {
+        fprintf(out, "asynclab: no memory for a task dump\n");
+        return;
+    }
+    al_console_print_dump(s, out);
+    al_console_snapshot_free(s);
 }

@@ -74,3 +74,66 @@ Test(dump, bad_arguments)
     cr_assert_eq(al_dump_on_sigquit(metrics_dump, NULL, NULL), AL_EINVAL);
     al_dump_on_sigquit_remove(); /* nothing installed: harmless */
 }
+
+/* The real dump: the console model, fed by the stream's collector thread,
+ * printed by the SIGQUIT watcher while both workers sit in one long
+ * std-style sleep each. */
+typedef struct {
+    atomic_int *entered;
+} long_sleeper_t;
+
+static al_poll_t long_sleeper_poll(void *f, al_context_t *cx, void *out)
+{
+    long_sleeper_t *s = f;
+    atomic_fetch_add(s->entered, 1);
+    al_thread_sleep_ns(1500000000ull); /* std.thread.sleep(1.5 s) */
+    return AL_READY;
+}
+static const al_future_vtable_t long_sleeper_vt = {
+    .type_name = "long_sleeper", .poll = long_sleeper_poll, .future_size = sizeof(long_sleeper_t)};
+
+Test(dump, sigquit_prints_the_console_dump_while_both_workers_sleep, .timeout = 60)
+{
+    al_runtime_t *rt = tf_runtime(AL_MULTI_THREAD, 2);
+    al_console_t *console;
+    cr_assert_eq(al_console_attach(rt, &console), 0);
+    atomic_int entered = 0;
+    al_join_t *h[2];
+    const char *names[2] = {"sleeper-a", "sleeper-b"};
+    for (int i = 0; i < 2; i++) {
+        long_sleeper_t s = {&entered};
+        al_spawn_opts_t o = {.name = names[i]};
+        cr_assert_eq(al_spawn(rt, &long_sleeper_vt, &s, &o, &h[i]), 0);
+    }
+    /* Wait until the model has seen both workers block (the collector
+     * delivers within a few ms). */
+    bool both_blocked = false;
+    while (!both_blocked) {
+        al_console_snapshot_t *s = al_console_snapshot(console, 0);
+        both_blocked = s->num_workers == 2 && s->workers[0].state == AL_WORKER_BLOCKED &&
+                       s->workers[1].state == AL_WORKER_BLOCKED;
+        al_console_snapshot_free(s);
+        if (!both_blocked)
+            sched_yield();
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    cr_assert_eq(al_dump_on_sigquit(al_console_dump_now, console, out), 0);
+    unsigned long before = al_dump_count();
+    raise(SIGQUIT);
+    while (al_dump_count() == before)
+        sched_yield();
+    al_dump_on_sigquit_remove();
+    fclose(out);
+    cr_assert(strstr(text, "worker 0  blocked") && strstr(text, "worker 1  blocked"), "%s", text);
+    cr_assert(strstr(text, "in std.thread.sleep 1500 ms"), "%s", text);
+    cr_assert(strstr(text, "\"sleeper-a\"") && strstr(text, "\"sleeper-b\""), "%s", text);
+    cr_assert(strstr(text, "blocked   on worker"), "%s", text);
+    free(text);
+
+    tf_join_all_t j = {.handles = h, .n = 2};
+    tf_run(rt, &tf_join_all_vt, &j);
+    al_runtime_free(rt);
+    al_console_free(console);
+}
