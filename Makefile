@@ -88,12 +88,18 @@ $(foreach v,release asan tsan clang,$(eval $(call VARIANT,$(v))))
 $(BUILD)/%/asynclab-demo: core/examples/demo.c $(BUILD)/%/libasynclab.a $(CORE_HDR)
 	$(VCC_$*) $(BASE) $(CFLAGS_$*) -o $@ $< $(BUILD)/$*/libasynclab.a $(LDLIBS)
 
+# The `asynclab` program (for now: the `trace` commands; the Lua REPL joins it).
+REPL_SRC := $(sort $(wildcard repl/src/*.c))
+REPL_HDR := $(wildcard repl/src/*.h)
+$(BUILD)/%/asynclab: $(REPL_SRC) $(REPL_HDR) $(BUILD)/%/libasynclab.a $(CORE_HDR)
+	$(VCC_$*) $(BASE) $(CFLAGS_$*) -Irepl/src -o $@ $(REPL_SRC) $(BUILD)/$*/libasynclab.a $(LDLIBS)
+
 $(BUILD)/release/bench: $(BENCH_SRC) $(BENCH_HDR) $(BUILD)/release/libasynclab.a $(CORE_HDR)
 	$(CC) $(BASE) $(CFLAGS_release) -Itests/bench -o $@ $(BENCH_SRC) $(BUILD)/release/libasynclab.a $(LDLIBS)
 
-.PHONY: all run test test-release test-asan test-tsan check-clang bench clean
+.PHONY: all run test test-release test-asan test-tsan test-cli check-clang bench clean
 
-all: $(BUILD)/release/libasynclab.a $(BUILD)/release/asynclab-demo
+all: $(BUILD)/release/libasynclab.a $(BUILD)/release/asynclab-demo $(BUILD)/release/asynclab
 
 run: $(BUILD)/release/asynclab-demo
 	$(BUILD)/release/asynclab-demo
@@ -126,10 +132,15 @@ test-tsan: $(BUILD)/tsan/core_tests
 	    test $${PIPESTATUS[0]} -eq 0
 	scripts/sanitizer-report-check.sh $(BUILD)/tsan/tests.log
 
-check-clang: $(BUILD)/clang/core_tests $(BUILD)/clang/asynclab-demo
-	@echo "== core, tests and demo build warning-free with clang"
+check-clang: $(BUILD)/clang/core_tests $(BUILD)/clang/asynclab-demo $(BUILD)/clang/asynclab
+	@echo "== core, tests, demo and program build warning-free with clang"
 
-test: test-release check-clang test-asan test-tsan
+# The real `asynclab` binary (ASan build) on a real recording of the demo.
+test-cli: $(BUILD)/asan/asynclab $(BUILD)/release/asynclab-demo
+	@echo "== asynclab trace commands (tests/cli)"
+	LSAN_OPTIONS=exitcode=99 tests/cli/test_trace_cli.sh $(BUILD)/asan/asynclab $(BUILD)/release/asynclab-demo $(BUILD)/cli
+
+test: test-release check-clang test-asan test-tsan test-cli
 	@echo "== all tests passed"
 
 bench: $(BUILD)/release/bench

@@ -9,6 +9,8 @@
 #include "al_future.h"
 #include "al_task.h"
 
+#define AL__PRINT_DONE_TASKS 20
+
 const char *al_task_state_name(unsigned state)
 {
     static const char *const names[] = {"idle", "scheduled", "running", "blocked", "done"};
@@ -45,11 +47,11 @@ static const char *al__end_name(unsigned end)
 /* A duration in a unit a human reads at a glance. */
 static const char *al__dur(char *buf, size_t cap, uint64_t ns)
 {
-    if (ns < 10000)
+    if (ns < 1000)
         snprintf(buf, cap, "%" PRIu64 "ns", ns);
-    else if (ns < 10000000)
+    else if (ns < 1000000)
         snprintf(buf, cap, "%.1fus", (double)ns / 1e3);
-    else if (ns < 10000000000ull)
+    else if (ns < 1000000000ull)
         snprintf(buf, cap, "%.1fms", (double)ns / 1e6);
     else
         snprintf(buf, cap, "%.2fs", (double)ns / 1e9);
@@ -194,8 +196,15 @@ void al_console_print(const al_console_snapshot_t *s, FILE *out)
     fprintf(out, "\nTASKS\n  %6s %-20s %-9s %8s %6s %6s %9s %9s %9s %9s %9s %s\n", "id", "name",
             "state", "polls", "wakes", "self", "total", "busy", "sched", "idle", "poll p99",
             "waiting on");
+    /* Every live task; of the finished ones only the latest few (the CSV
+     * export has them all). */
+    size_t done = 0, seen_done = 0;
+    for (size_t i = 0; i < s->num_tasks; i++)
+        done += s->tasks[i].state == AL_TASK_DONE;
     for (size_t i = 0; i < s->num_tasks; i++) {
         const al_console_task_t *t = &s->tasks[i];
+        if (t->state == AL_TASK_DONE && done - seen_done++ > AL__PRINT_DONE_TASKS)
+            continue;
         fprintf(out,
                 "  %6" PRIu64 " %-20.20s %-9s %8" PRIu64 " %6" PRIu64 " %6" PRIu64
                 " %9s %9s %9s %9s %9s ",
@@ -208,6 +217,9 @@ void al_console_print(const al_console_snapshot_t *s, FILE *out)
             al__print_wait(s, t, out);
         fprintf(out, "\n");
     }
+    if (done > AL__PRINT_DONE_TASKS)
+        fprintf(out, "  (and %zu earlier finished tasks: export --csv lists them all)\n",
+                done - AL__PRINT_DONE_TASKS);
     if (s->num_resources) {
         fprintf(out, "\nRESOURCES\n  %6s %-10s %-16s %-22s %7s %8s %9s %9s\n", "id", "kind", "name",
                 "holder", "waiters", "ops", "wait p50", "wait max");
