@@ -46,9 +46,14 @@ typedef struct {
     al_stream_t *stream;
     atomic_uint_fast64_t events;
     uint64_t start_ns;
+    al_tracefile_writer_t *file; /* recording to a trace file too, or NULL */
+    char path[256];
 } bench_recording_t;
 void bench_record_start(al_runtime_t *rt, bench_recording_t *r);
-/* To stderr: events delivered, their rate since the start, drops. */
+/* The same, also writing a trace file (in $TMPDIR, removed after the report). */
+void bench_record_start_file(al_runtime_t *rt, bench_recording_t *r);
+/* To stderr: events delivered, their rate since the start, drops, and for a
+ * file the bytes per event. Stops the recording. */
 void bench_record_report(const char *name, bench_recording_t *r);
 
 /* A one-shot "std channel": the block_on thread waits, a task signals. */

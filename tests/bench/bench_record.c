@@ -5,6 +5,8 @@
  * with recording off.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "bench.h"
 
@@ -18,6 +20,7 @@ static const al_stream_consumer_t counter = {.on_events = count_events};
 
 void bench_record_start(al_runtime_t *rt, bench_recording_t *r)
 {
+    r->file = NULL;
     atomic_init(&r->events, 0);
     r->start_ns = bench_now_ns();
     int rc = al_stream_start(rt, NULL, &r->stream);
@@ -29,12 +32,37 @@ void bench_record_start(al_runtime_t *rt, bench_recording_t *r)
     }
 }
 
+void bench_record_start_file(al_runtime_t *rt, bench_recording_t *r)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(r->path, sizeof r->path, "%s/asynclab-bench-%d.trace", tmp ? tmp : "/tmp",
+             (int)getpid());
+    al_tracefile_writer_t *w;
+    int rc = al_tracefile_writer_open(r->path, &w);
+    if (rc != 0) {
+        fprintf(stderr, "bench: cannot write %s: %s\n", r->path, al_strerror(rc));
+        exit(1);
+    }
+    bench_record_start(rt, r);
+    r->file = w;
+    al_stream_subscribe(r->stream, &al_tracefile_writer_consumer, w);
+}
+
 void bench_record_report(const char *name, bench_recording_t *r)
 {
     al_stream_flush(r->stream);
     double secs = (double)(bench_now_ns() - r->start_ns) / 1e9;
     al_stream_stats_t s;
     al_stream_stats(r->stream, &s);
+    if (r->file) {
+        al_stream_stop(r->stream);
+        uint64_t bytes, events;
+        al_tracefile_writer_counts(r->file, &bytes, &events);
+        al_tracefile_writer_close(r->file);
+        unlink(r->path);
+        fprintf(stderr, "bench: %s: trace file %.1f MB, %.2f bytes per event\n", name,
+                (double)bytes / 1e6, events ? (double)bytes / (double)events : 0.0);
+    }
     fprintf(stderr,
             "bench: %s: %llu events delivered in %.2f s (%.1f M/s), %llu dropped (%.2f %%), "
             "%llu late\n",

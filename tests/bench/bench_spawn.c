@@ -325,5 +325,13 @@ void bench_spawn_many_in_task(void)
         bench_record_report("spawn_many_in_task_recorded", &rec);
         al_runtime_free(g_rt);
     }
+    if (bench_wants("spawn_many_in_task_traced")) { /* recorded to a trace file */
+        g_rt = bench_runtime();
+        bench_recording_t rec;
+        bench_record_start_file(g_rt, &rec);
+        bench_run("spawn_many_in_task_traced", NUM_SPAWN, 5, 51, spawn_in_task_iter, h);
+        bench_record_report("spawn_many_in_task_traced", &rec);
+        al_runtime_free(g_rt);
+    }
     free(h);
 }

@@ -62,4 +62,13 @@ void bench_yield_many(void)
         bench_signal_free(c.done);
         al_runtime_free(c.rt);
     }
+    if (bench_wants("yield_many_traced")) { /* recorded to a trace file */
+        ctx_t c = {bench_runtime(), bench_signal_new()};
+        bench_recording_t rec;
+        bench_record_start_file(c.rt, &rec);
+        bench_run("yield_many_traced", TASKS * NUM_YIELD, 3, 31, iter, &c);
+        bench_record_report("yield_many_traced", &rec);
+        bench_signal_free(c.done);
+        al_runtime_free(c.rt);
+    }
 }
