@@ -88,16 +88,19 @@ $(foreach v,release asan tsan clang,$(eval $(call VARIANT,$(v))))
 $(BUILD)/%/asynclab-demo: core/examples/demo.c $(BUILD)/%/libasynclab.a $(CORE_HDR)
 	$(VCC_$*) $(BASE) $(CFLAGS_$*) -o $@ $< $(BUILD)/$*/libasynclab.a $(LDLIBS)
 
-# The `asynclab` program (for now: the `trace` commands; the Lua REPL joins it).
+# The `asynclab` program: the Lua REPL and script runner, and `asynclab trace`.
 REPL_SRC := $(sort $(wildcard repl/src/*.c))
 REPL_HDR := $(wildcard repl/src/*.h)
+LUA_CFLAGS := -I/usr/include/lua5.4
+LUA_LIBS   := -llua5.4 -lreadline
 $(BUILD)/%/asynclab: $(REPL_SRC) $(REPL_HDR) $(BUILD)/%/libasynclab.a $(CORE_HDR)
-	$(VCC_$*) $(BASE) $(CFLAGS_$*) -Irepl/src -o $@ $(REPL_SRC) $(BUILD)/$*/libasynclab.a $(LDLIBS)
+	$(VCC_$*) $(BASE) $(CFLAGS_$*) -Irepl/src $(LUA_CFLAGS) -o $@ $(REPL_SRC) \
+	    $(BUILD)/$*/libasynclab.a $(LUA_LIBS) $(LDLIBS)
 
 $(BUILD)/release/bench: $(BENCH_SRC) $(BENCH_HDR) $(BUILD)/release/libasynclab.a $(CORE_HDR)
 	$(CC) $(BASE) $(CFLAGS_release) -Itests/bench -o $@ $(BENCH_SRC) $(BUILD)/release/libasynclab.a $(LDLIBS)
 
-.PHONY: all run test test-release test-asan test-tsan test-cli check-clang bench clean
+.PHONY: all run test test-release test-asan test-tsan test-cli test-lua check-clang bench clean
 
 all: $(BUILD)/release/libasynclab.a $(BUILD)/release/asynclab-demo $(BUILD)/release/asynclab
 
@@ -140,7 +143,15 @@ test-cli: $(BUILD)/asan/asynclab $(BUILD)/release/asynclab-demo
 	@echo "== asynclab trace commands (tests/cli)"
 	LSAN_OPTIONS=exitcode=99 tests/cli/test_trace_cli.sh $(BUILD)/asan/asynclab $(BUILD)/release/asynclab-demo $(BUILD)/cli
 
-test: test-release check-clang test-asan test-tsan test-cli
+# The Lua layer: the Lua test suite and the program, under ASan+UBSan, then
+# the Lua test files again under TSan (task states hop between workers).
+test-lua: $(BUILD)/asan/asynclab $(BUILD)/tsan/asynclab
+	@echo "== Lua API and the asynclab program (tests/lua)"
+	LSAN_OPTIONS=exitcode=99 tests/lua/run.sh $(BUILD)/asan/asynclab $(BUILD)/lua-asan
+	@echo "== Lua tasks under ThreadSanitizer"
+	for t in tests/lua/test_*.lua; do $(BUILD)/tsan/asynclab $$t || exit 1; done
+
+test: test-release check-clang test-asan test-tsan test-cli test-lua
 	@echo "== all tests passed"
 
 bench: $(BUILD)/release/bench

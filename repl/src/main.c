@@ -1,28 +1,72 @@
 /*
  * main.c — the `asynclab` program: argument dispatch.
  *
+ *   asynclab                       the Lua REPL
+ *   asynclab FILE.lua [args]       run a script (top-level await allowed)
+ *   asynclab -e 'code'             run a string
+ *   asynclab -i FILE.lua           run a script, then stay at the prompt
  *   asynclab trace <command> ...   read, check and export recorded traces
  *   asynclab --help | --version
- *
- * The Lua REPL (issue 4) will be the default command; until it lands,
- * `asynclab` with no arguments says so and shows the help.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "asynclab.h"
+#include "lua_repl.h"
+#include "lua_rt.h"
+#include "lua_run.h"
+#include "lua_task.h"
 #include "trace_cli.h"
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: asynclab trace <command> [options] FILE ...\n"
+    fprintf(out, "usage: asynclab                      the Lua prompt (rt.help() lists the API)\n"
+                 "       asynclab FILE.lua [ARGS...]   run a script\n"
+                 "       asynclab -e CODE              run a string of Lua\n"
+                 "       asynclab -i FILE.lua          run a script, then stay at the prompt\n"
+                 "       asynclab trace <command> ...  read and export recorded traces\n"
                  "       asynclab --help | --version\n"
                  "\n"
-                 "Recording a trace: run any program built on asynclab with\n"
-                 "ASYNCLAB_TRACE=out.trace in the environment (for example\n"
-                 "`ASYNCLAB_TRACE=demo.trace make run`).\n"
+                 "Lua functions become tasks on a real multi-threaded runtime: rt.spawn(fn),\n"
+                 "h:await(), rt.time.sleep(ms), ... Recording: ASYNCLAB_TRACE=out.trace.\n"
                  "\n");
     trace_cli_usage(out);
+}
+
+/* Run the Lua part of the program; the default runtime is shut down (its
+ * tasks cancelled) before exit. */
+static int run_lua(int argc, char **argv)
+{
+    lua_State *L = al_lua_main_state();
+    if (!L) {
+        fprintf(stderr, "asynclab: cannot create a Lua state (out of memory)\n");
+        return 1;
+    }
+    int rc = 0;
+    if (argc == 0) {
+        rc = al_lua_repl(L);
+    } else if (strcmp(argv[0], "-e") == 0) {
+        if (argc < 2) {
+            fprintf(stderr, "asynclab: -e needs an argument\n");
+            rc = 2;
+        } else {
+            rc = al_lua_run_string(L, argv[1], "=(command line)");
+        }
+    } else if (strcmp(argv[0], "-i") == 0) {
+        if (argc < 2) {
+            fprintf(stderr, "asynclab: -i needs a script\n");
+            rc = 2;
+        } else {
+            al_lua_run_file(L, argv[1], argc - 2, argv + 2);
+            rc = al_lua_repl(L);
+        }
+    } else {
+        rc = al_lua_run_file(L, argv[0], argc - 1, argv + 1);
+    }
+    lua_close(L); /* handles release their references first */
+    al_lua_runtime_shutdown();
+    al_lua_pool_clear();
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -32,15 +76,16 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
-        printf("asynclab %s\n", ASYNCLAB_VERSION);
+        printf("asynclab %s (Lua 5.4)\n", ASYNCLAB_VERSION);
         return 0;
     }
     if (argc >= 2 && strcmp(argv[1], "trace") == 0)
         return trace_cli_main(argc - 2, argv + 2);
-    if (argc < 2)
-        fprintf(stderr, "asynclab: the Lua REPL is not built yet; these commands are:\n\n");
-    else
-        fprintf(stderr, "asynclab: unknown command '%s'\n\n", argv[1]);
-    usage(stderr);
-    return 2;
+    if (argc >= 2 && argv[1][0] == '-' && strcmp(argv[1], "-e") != 0 &&
+        strcmp(argv[1], "-i") != 0) {
+        fprintf(stderr, "asynclab: unknown option '%s'\n\n", argv[1]);
+        usage(stderr);
+        return 2;
+    }
+    return run_lua(argc - 1, argv + 1);
 }

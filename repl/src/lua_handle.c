@@ -1,0 +1,107 @@
+/*
+ * lua_handle.c — shared handles (see lua_handle.h).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lua_handle.h"
+
+/* Key of the class pointer in a handle metatable. */
+#define AL_LUA_CLASS_KEY "__al_class"
+
+static int al_lua_handle_gc(lua_State *L)
+{
+    al_lua_handle_t *h = lua_touserdata(L, 1);
+    if (h && h->obj && h->cls->release)
+        h->cls->release(h->obj);
+    if (h)
+        h->obj = NULL;
+    return 0;
+}
+
+static int al_lua_handle_tostring(lua_State *L)
+{
+    al_lua_handle_t *h = al_lua_handle_test(L, 1);
+    if (!h)
+        return luaL_error(L, "not an asynclab handle");
+    char extra[160] = "";
+    if (!h->obj)
+        snprintf(extra, sizeof extra, " (released)");
+    else if (h->cls->describe) {
+        extra[0] = ' ';
+        h->cls->describe(h->obj, extra + 1, sizeof extra - 1);
+    }
+    lua_pushfstring(L, "%s%s", h->cls->name, extra);
+    return 1;
+}
+
+void al_lua_class_register(lua_State *L, const al_lua_class_t *cls)
+{
+    if (!luaL_newmetatable(L, cls->name)) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushlightuserdata(L, (void *)cls);
+    lua_setfield(L, -2, AL_LUA_CLASS_KEY);
+    lua_pushcfunction(L, al_lua_handle_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, al_lua_handle_tostring);
+    lua_setfield(L, -2, "__tostring");
+    if (cls->index) {
+        /* __index(h, k): the class's function, which falls back to methods. */
+        lua_pushcfunction(L, cls->index);
+        lua_setfield(L, -2, "__index");
+    } else {
+        lua_newtable(L);
+        if (cls->methods)
+            luaL_setfuncs(L, cls->methods, 0);
+        lua_setfield(L, -2, "__index");
+    }
+    if (cls->newindex) {
+        lua_pushcfunction(L, cls->newindex);
+        lua_setfield(L, -2, "__newindex");
+    }
+    if (cls->methods) { /* also reachable as mt.methods (for the index function) */
+        lua_newtable(L);
+        luaL_setfuncs(L, cls->methods, 0);
+        lua_setfield(L, -2, "methods");
+    }
+    lua_pop(L, 1);
+}
+
+void al_lua_handle_push(lua_State *L, const al_lua_class_t *cls, void *obj)
+{
+    al_lua_handle_t *h = lua_newuserdatauv(L, sizeof *h, 0);
+    h->cls = cls;
+    h->obj = obj;
+    if (luaL_getmetatable(L, cls->name) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        al_lua_class_register(L, cls);
+        luaL_getmetatable(L, cls->name);
+    }
+    lua_setmetatable(L, -2);
+}
+
+al_lua_handle_t *al_lua_handle_test(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
+        return NULL;
+    lua_getfield(L, -1, AL_LUA_CLASS_KEY);
+    bool ours = lua_islightuserdata(L, -1);
+    lua_pop(L, 2);
+    return ours ? lua_touserdata(L, idx) : NULL;
+}
+
+void *al_lua_handle_check(lua_State *L, int idx, const al_lua_class_t *cls)
+{
+    al_lua_handle_t *h = al_lua_handle_test(L, idx);
+    if (!h || h->cls != cls) {
+        const char *got = h ? h->cls->name : luaL_typename(L, idx);
+        luaL_argerror(L, idx, lua_pushfstring(L, "%s expected, got %s", cls->name, got));
+        return NULL;
+    }
+    if (!h->obj)
+        luaL_argerror(L, idx, lua_pushfstring(L, "%s already released", cls->name));
+    return h->obj;
+}

@@ -1,0 +1,44 @@
+/*
+ * lua_handle.h — shared handles: how a C object (a JoinHandle, a mutex, a
+ * channel end...) appears in any number of Lua states at once.
+ *
+ * A handle is a small userdata {class, object}. The object is reference
+ * counted by its class: every userdata holds one reference, released by
+ * __gc; moving a handle to another state (lua_value.h) takes a new one. Each
+ * class has a metatable, registered in every state under the class name,
+ * whose __index is the class's method table.
+ */
+#ifndef LUA_HANDLE_H
+#define LUA_HANDLE_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+typedef struct al_lua_class {
+    const char *name; /* "JoinHandle": the metatable name, shown by tostring */
+    void (*retain)(void *obj);
+    void (*release)(void *obj);
+    const luaL_Reg *methods;
+    /* Optional: extra text for tostring ("#12 \"health\" idle"). */
+    void (*describe)(void *obj, char *buf, size_t cap);
+    /* Optional: __index for fields that are not methods (guard.value). */
+    lua_CFunction index;
+    lua_CFunction newindex;
+} al_lua_class_t;
+
+typedef struct al_lua_handle {
+    const al_lua_class_t *cls;
+    void *obj; /* NULL once explicitly closed (e.g. a released guard) */
+} al_lua_handle_t;
+
+/* Make the class's metatable in L (once per state). */
+void al_lua_class_register(lua_State *L, const al_lua_class_t *cls);
+/* Push a new handle for obj, taking over one reference the caller holds. */
+void al_lua_handle_push(lua_State *L, const al_lua_class_t *cls, void *obj);
+/* The handle at idx if it is one of ours (any class), else NULL. */
+al_lua_handle_t *al_lua_handle_test(lua_State *L, int idx);
+/* The object of the handle at idx, of class cls; raises a "bad argument"
+ * error naming the expected class otherwise (or when closed). */
+void *al_lua_handle_check(lua_State *L, int idx, const al_lua_class_t *cls);
+
+#endif

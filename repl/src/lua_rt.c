@@ -1,0 +1,256 @@
+/*
+ * lua_rt.c — the `rt` and `std` globals (lua-api.md): assembling the
+ * modules, and the task, time and blocking-world functions.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "lua_handle.h"
+#include "lua_rt.h"
+#include "lua_task.h"
+
+/* A duration argument in milliseconds -> ns; raises a clear error. */
+static uint64_t al_lua_check_ms(lua_State *L, int arg)
+{
+    lua_Number ms = luaL_checknumber(L, arg);
+    if (!(ms >= 0) || ms > 1e12)
+        luaL_argerror(L, arg,
+                      lua_pushfstring(L, "a duration in ms from 0 to 1e12 expected, got %f", ms));
+    return (uint64_t)llround(ms * 1e6);
+}
+
+/* ---- awaited operations ---- */
+
+typedef struct {
+    al_lua_op_t op;
+    al_sleep_t sl;
+    bool armed;
+    uint64_t ns;
+} al_lua_sleep_op_t;
+
+static al_poll_t al_lua_sleep_poll(al_lua_op_t *o, al_context_t *cx, lua_State *L, int *n)
+{
+    al_lua_sleep_op_t *op = (al_lua_sleep_op_t *)o;
+    if (!op->armed) {
+        int rc = al_sleep_init(&op->sl, op->ns);
+        if (rc != 0) {
+            lua_pushboolean(L, 0);
+            lua_pushstring(L, al_strerror(rc));
+            *n = 2;
+            return AL_READY;
+        }
+        op->armed = true;
+    }
+    if (al_sleep_poll(&op->sl, cx) == AL_PENDING)
+        return AL_PENDING;
+    lua_pushboolean(L, 1);
+    *n = 1;
+    return AL_READY;
+}
+
+static void al_lua_sleep_drop(al_lua_op_t *o)
+{
+    al_lua_sleep_op_t *op = (al_lua_sleep_op_t *)o;
+    if (op->armed)
+        al_sleep_drop(&op->sl);
+    free(op);
+}
+
+static int al_lua_time_sleep(lua_State *L)
+{
+    uint64_t ns = al_lua_check_ms(L, 1);
+    al_lua_sleep_op_t *op = malloc(sizeof *op);
+    if (!op)
+        return luaL_error(L, "out of memory");
+    *op = (al_lua_sleep_op_t){.op = {al_lua_sleep_poll, al_lua_sleep_drop, "rt.time.sleep"},
+                              .ns = ns};
+    lua_settop(L, 0);
+    return al_lua_await(L, &op->op);
+}
+
+typedef struct {
+    al_lua_op_t op;
+    al_yield_t y;
+} al_lua_yield_op_t;
+
+static al_poll_t al_lua_yield_poll(al_lua_op_t *o, al_context_t *cx, lua_State *L, int *n)
+{
+    al_lua_yield_op_t *op = (al_lua_yield_op_t *)o;
+    if (al_yield_poll(&op->y, cx) == AL_PENDING)
+        return AL_PENDING;
+    lua_pushboolean(L, 1);
+    *n = 1;
+    return AL_READY;
+}
+
+static void al_lua_free_op(al_lua_op_t *o)
+{
+    free(o);
+}
+
+static int al_lua_task_yield_now(lua_State *L)
+{
+    al_lua_yield_op_t *op = malloc(sizeof *op);
+    if (!op)
+        return luaL_error(L, "out of memory");
+    *op = (al_lua_yield_op_t){.op = {al_lua_yield_poll, al_lua_free_op, "rt.task.yield_now"},
+                              .y = AL_YIELD_INIT};
+    lua_settop(L, 0);
+    return al_lua_await(L, &op->op);
+}
+
+/* ---- tasks ---- */
+
+static int al_lua_rt_spawn(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    al_runtime_t *rt = al_lua_runtime(L);
+    if (!rt)
+        return luaL_error(L, "%s", al_strerror(AL_ENORUNTIME));
+    return al_lua_spawn(L, rt, 1, lua_gettop(L) - 1, NULL, AL_TASK_ASYNC);
+}
+
+static int al_lua_task_id(lua_State *L)
+{
+    uint64_t id = al_task_current_id();
+    if (id == 0)
+        lua_pushnil(L);
+    else
+        lua_pushinteger(L, (lua_Integer)id);
+    return 1;
+}
+
+/* rt.task.Builder.new():name("x"):spawn(fn, ...) — a plain table with methods. */
+static int al_lua_builder_name(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checkstring(L, 2);
+    lua_pushvalue(L, 2);
+    lua_setfield(L, 1, "_name");
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int al_lua_builder_spawn(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_getfield(L, 1, "_name");
+    char name[64] = "";
+    if (lua_isstring(L, -1))
+        snprintf(name, sizeof name, "%s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    al_runtime_t *rt = al_lua_runtime(L);
+    if (!rt)
+        return luaL_error(L, "%s", al_strerror(AL_ENORUNTIME));
+    return al_lua_spawn(L, rt, 2, lua_gettop(L) - 2, name[0] ? name : NULL, AL_TASK_ASYNC);
+}
+
+static int al_lua_builder_new(lua_State *L)
+{
+    lua_newtable(L);
+    luaL_getmetatable(L, "asynclab.TaskBuilder");
+    lua_setmetatable(L, -2);
+    return 1;
+}
+
+/* ---- time ---- */
+
+static int al_lua_time_now(lua_State *L)
+{
+    lua_pushnumber(L, (lua_Number)al_time_now_ns() / 1e6);
+    return 1;
+}
+
+/* ---- the blocking world ---- */
+
+static int al_lua_std_sleep(lua_State *L)
+{
+    al_thread_sleep_ns(al_lua_check_ms(L, 1));
+    return 0;
+}
+
+static int al_lua_std_spin(lua_State *L)
+{
+    al_spin_ns(al_lua_check_ms(L, 1));
+    return 0;
+}
+
+/* ---- assembling the modules ---- */
+
+/* t[field] = a table of fns, also registered as package.loaded[path] so
+ * that errors name functions called without a name ("bad argument #1 to
+ * 'rt.time.sleep'" through pcall). */
+static void al_lua_setfuncs(lua_State *L, const char *field, const char *path, const luaL_Reg *fns)
+{
+    lua_newtable(L);
+    luaL_setfuncs(L, fns, 0);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, path);
+    lua_pop(L, 1);
+    lua_setfield(L, -2, field);
+}
+
+void al_lua_open_rt(lua_State *L)
+{
+    al_lua_class_register(L, &al_lua_join_class);
+    if (luaL_newmetatable(L, "asynclab.TaskBuilder")) {
+        lua_createtable(L, 0, 2);
+        lua_pushcfunction(L, al_lua_builder_name);
+        lua_setfield(L, -2, "name");
+        lua_pushcfunction(L, al_lua_builder_spawn);
+        lua_setfield(L, -2, "spawn");
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+
+    lua_newtable(L); /* rt */
+    lua_pushcfunction(L, al_lua_rt_spawn);
+    lua_setfield(L, -2, "spawn");
+    al_lua_setfuncs(L, "task", "rt.task",
+                    (const luaL_Reg[]){{"spawn", al_lua_rt_spawn},
+                                       {"yield_now", al_lua_task_yield_now},
+                                       {"id", al_lua_task_id},
+                                       {NULL, NULL}});
+    lua_getfield(L, -1, "task");
+    al_lua_setfuncs(L, "Builder", "rt.task.Builder",
+                    (const luaL_Reg[]){{"new", al_lua_builder_new}, {NULL, NULL}});
+    lua_pop(L, 1);
+    al_lua_setfuncs(
+        L, "time", "rt.time",
+        (const luaL_Reg[]){{"sleep", al_lua_time_sleep}, {"now", al_lua_time_now}, {NULL, NULL}});
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "rt");
+    lua_pop(L, 1);
+    lua_setglobal(L, "rt");
+
+    lua_newtable(L); /* std */
+    al_lua_setfuncs(L, "thread", "std.thread",
+                    (const luaL_Reg[]){{"sleep", al_lua_std_sleep}, {NULL, NULL}});
+    al_lua_setfuncs(L, "hint", "std.hint",
+                    (const luaL_Reg[]){{"spin", al_lua_std_spin}, {NULL, NULL}});
+    lua_setglobal(L, "std");
+}
+
+static lua_State *al_lua_task_state(void)
+{
+    lua_State *L = luaL_newstate();
+    if (!L)
+        return NULL;
+    *(void **)lua_getextraspace(L) = NULL; /* no task runs here yet (lua_task.c) */
+    luaL_openlibs(L);
+    al_lua_open_rt(L);
+    return L;
+}
+
+lua_State *al_lua_main_state(void)
+{
+    al_lua_new_state = al_lua_task_state;
+    return al_lua_task_state();
+}

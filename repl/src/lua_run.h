@@ -1,0 +1,24 @@
+/*
+ * lua_run.h — running Lua code at the program's top level: a script file,
+ * a -e string, or one REPL entry; errors reported with file:line and a
+ * traceback.
+ */
+#ifndef LUA_RUN_H
+#define LUA_RUN_H
+
+#include <stdbool.h>
+
+#include <lua.h>
+
+/* Run a script with arg = {[0] = path, ...}. 0 on success; on failure the
+ * error (file:line: message and traceback) is printed to stderr, returns 1. */
+int al_lua_run_file(lua_State *L, const char *path, int argc, char **argv);
+/* Run a string (named like `=(command line)`). Same return. */
+int al_lua_run_string(lua_State *L, const char *code, const char *name);
+/* Call the function at the top of the stack with nargs arguments below...
+ * (lua_pcall with a traceback handler). Returns the Lua status. */
+int al_lua_call(lua_State *L, int nargs, int nresults);
+/* Print the error at the top of the stack to stderr and pop it. */
+void al_lua_report(lua_State *L, const char *progname);
+
+#endif

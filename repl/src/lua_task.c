@@ -1,0 +1,573 @@
+/*
+ * lua_task.c — Lua tasks, awaiting, JoinHandles, the default runtime (see
+ * lua_task.h).
+ *
+ * Task states are recycled per thread: a finished task's state goes back to
+ * the pool of the thread that finished it, its globals untouched because
+ * every task runs with an environment table of its own (__index: the
+ * state's globals), dropped when the task ends.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "lua_handle.h"
+#include "lua_task.h"
+
+lua_State *(*al_lua_new_state)(void);
+
+/* ---- the per-task record, found from any coroutine of its state ---- */
+
+typedef struct al_lua_task {
+    al_lua_pack_t init;   /* the function and its arguments, until the first poll */
+    lua_State *L;         /* the task's state (from the pool) */
+    lua_State *co;        /* the coroutine running the task's function */
+    int co_ref, env_ref;  /* registry references keeping them alive */
+    al_lua_op_t *pending; /* what the coroutine waits for */
+    al_runtime_t *rt;
+    char *failure; /* an error raised inside the state (copied) */
+} al_lua_task_t;
+
+/* The state's extra space holds the task running in it (NULL at top level). */
+static al_lua_task_t **al_lua_task_slot(lua_State *L)
+{
+    return lua_getextraspace(L);
+}
+
+bool al_lua_in_task(lua_State *L)
+{
+    return *al_lua_task_slot(L) != NULL;
+}
+
+/* ---- the default runtime ---- */
+
+static pthread_once_t al_lua_rt_once = PTHREAD_ONCE_INIT;
+static al_runtime_t *al_lua_rt;
+
+static void al_lua_rt_create(void)
+{
+    al_runtime_config_t cfg;
+    al_runtime_config_init(&cfg, AL_MULTI_THREAD);
+    cfg.enable_time = true;
+    cfg.enable_io = true;
+    if (al_runtime_new(&cfg, &al_lua_rt) != 0)
+        al_lua_rt = NULL;
+}
+
+al_runtime_t *al_lua_default_runtime(void)
+{
+    pthread_once(&al_lua_rt_once, al_lua_rt_create);
+    return al_lua_rt;
+}
+
+void al_lua_runtime_shutdown(void)
+{
+    if (al_lua_rt) {
+        al_runtime_free(al_lua_rt);
+        al_lua_rt = NULL;
+    }
+}
+
+al_runtime_t *al_lua_runtime(lua_State *L)
+{
+    al_lua_task_t *t = *al_lua_task_slot(L);
+    if (t)
+        return t->rt;
+    al_runtime_t *cur = al_runtime_current();
+    return cur ? cur : al_lua_default_runtime();
+}
+
+/* ---- the state pool ---- */
+
+#define AL_LUA_POOL_MAX 64
+
+/* Each thread's pool; closed when the thread exits (pthread key destructor). */
+typedef struct {
+    lua_State *states[AL_LUA_POOL_MAX];
+    int len;
+} al_lua_pool_t;
+
+static pthread_key_t al_lua_pool_key;
+static pthread_once_t al_lua_pool_once = PTHREAD_ONCE_INIT;
+
+static void al_lua_pool_destroy(void *p)
+{
+    al_lua_pool_t *pool = p;
+    for (int i = 0; i < pool->len; i++)
+        lua_close(pool->states[i]);
+    free(pool);
+}
+
+static void al_lua_pool_key_init(void)
+{
+    pthread_key_create(&al_lua_pool_key, al_lua_pool_destroy);
+}
+
+static al_lua_pool_t *al_lua_pool(void)
+{
+    pthread_once(&al_lua_pool_once, al_lua_pool_key_init);
+    al_lua_pool_t *pool = pthread_getspecific(al_lua_pool_key);
+    if (!pool && (pool = calloc(1, sizeof *pool)))
+        pthread_setspecific(al_lua_pool_key, pool);
+    return pool;
+}
+
+static lua_State *al_lua_state_take(void)
+{
+    al_lua_pool_t *pool = al_lua_pool();
+    if (pool && pool->len > 0)
+        return pool->states[--pool->len];
+    return al_lua_new_state();
+}
+
+/* Back to this thread's pool, after a full collection: whatever the task
+ * still held (guards, permits, handles) is released now, not later. */
+static void al_lua_state_give(lua_State *L)
+{
+    *al_lua_task_slot(L) = NULL;
+    lua_settop(L, 0);
+    lua_gc(L, LUA_GCCOLLECT);
+    al_lua_pool_t *pool = al_lua_pool();
+    if (pool && pool->len < AL_LUA_POOL_MAX)
+        pool->states[pool->len++] = L;
+    else
+        lua_close(L);
+}
+
+/* Close this thread's pooled states now (the main thread, at exit). */
+void al_lua_pool_clear(void)
+{
+    pthread_once(&al_lua_pool_once, al_lua_pool_key_init);
+    al_lua_pool_t *pool = pthread_getspecific(al_lua_pool_key);
+    if (pool) {
+        pthread_setspecific(al_lua_pool_key, NULL);
+        al_lua_pool_destroy(pool);
+    }
+}
+
+/* ---- awaiting ---- */
+
+/* After a resume: `true, results...` or `false, err` on the stack above the
+ * yielding function's own slots. */
+static int al_lua_await_k(lua_State *L, int status, lua_KContext base)
+{
+    (void)status;
+    int first = (int)base + 1;
+    if (!lua_toboolean(L, first)) {
+        lua_pushvalue(L, first + 1);
+        return lua_error(L);
+    }
+    return lua_gettop(L) - first;
+}
+
+/* block_on wrapper: drive one operation on this thread. */
+typedef struct {
+    al_lua_op_t *op;
+    lua_State *L;
+    int n;
+} al_lua_block_t;
+
+static al_poll_t al_lua_block_poll(void *f, al_context_t *cx, void *out)
+{
+    (void)out;
+    al_lua_block_t *b = f;
+    return b->op->poll(b->op, cx, b->L, &b->n);
+}
+static const al_future_vtable_t al_lua_block_vt = {.type_name = "lua top-level await",
+                                                   .poll = al_lua_block_poll,
+                                                   .future_size = sizeof(al_lua_block_t)};
+
+int al_lua_await(lua_State *L, al_lua_op_t *op)
+{
+    al_lua_task_t *t = *al_lua_task_slot(L);
+    if (t) {
+        if (L != t->co) {
+            op->drop(op);
+            return luaL_error(L,
+                              "cannot await inside a coroutine the task created itself: "
+                              "call %s from the task's own code",
+                              op->what);
+        }
+        t->pending = op;
+        return lua_yieldk(L, 0, lua_gettop(L), al_lua_await_k);
+    }
+    /* Top level: the implicit block_on. */
+    al_runtime_t *rt = al_lua_runtime(L);
+    if (!rt) {
+        op->drop(op);
+        return luaL_error(L, "%s", al_strerror(AL_ENORUNTIME));
+    }
+    int base = lua_gettop(L);
+    al_lua_block_t b = {op, L, 0};
+    char *msg = NULL;
+    int rc = al_runtime_block_on(rt, &al_lua_block_vt, &b, NULL, &msg);
+    op->drop(op);
+    if (rc != 0) {
+        lua_settop(L, base);
+        lua_pushstring(L, msg ? msg : al_strerror(rc));
+        free(msg);
+        return lua_error(L);
+    }
+    return al_lua_await_k(L, LUA_OK, base);
+}
+
+/* ---- the task future ---- */
+
+static void al_lua_task_release_state(al_lua_task_t *t)
+{
+    if (!t->L)
+        return;
+    luaL_unref(t->L, LUA_REGISTRYINDEX, t->co_ref);
+    luaL_unref(t->L, LUA_REGISTRYINDEX, t->env_ref);
+    al_lua_state_give(t->L);
+    t->L = t->co = NULL;
+}
+
+/* The error value at the top of co, with a traceback, as text. */
+static char *al_lua_task_error(lua_State *co)
+{
+    const char *msg = lua_tostring(co, -1);
+    if (!msg)
+        msg = luaL_typename(co, -1);
+    luaL_traceback(co, co, msg, 0);
+    char *s = strdup(lua_tostring(co, -1));
+    lua_pop(co, 1);
+    return s;
+}
+
+/* First poll: take a state, unpack fn and args into a fresh environment. */
+static int al_lua_task_start(al_lua_task_t *t, char *err, size_t cap)
+{
+    t->L = al_lua_state_take();
+    if (!t->L) {
+        snprintf(err, cap, "cannot start a Lua task: out of memory");
+        return -1;
+    }
+    lua_State *L = t->L;
+    *al_lua_task_slot(L) = t;
+    lua_newtable(L); /* the task's _ENV: reads fall through to the globals */
+    lua_newtable(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    t->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    int env = lua_gettop(L);
+    t->co = lua_newthread(L);
+    t->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, env);
+    lua_xmove(L, t->co, 1); /* co's slot 1: the environment, while unpacking */
+    int n = al_lua_unpack_env(t->co, &t->init, 1, err, cap);
+    lua_remove(t->co, 1);
+    if (n < 1)
+        return -1;
+    lua_settop(L, env - 1);
+    return n - 1;
+}
+
+static al_poll_t al_lua_task_poll(void *f, al_context_t *cx, void *out)
+{
+    al_lua_task_t *t = *(al_lua_task_t **)f;
+    int nargs = 0;
+    char err[512] = "";
+    if (!t->L) {
+        nargs = al_lua_task_start(t, err, sizeof err);
+        if (nargs < 0)
+            return al_panic(cx, "%s", err);
+    }
+    *al_lua_task_slot(t->L) = t;
+    for (;;) {
+        if (t->pending) {
+            al_poll_t r = t->pending->poll(t->pending, cx, t->co, &nargs);
+            if (r == AL_PENDING)
+                return AL_PENDING;
+            t->pending->drop(t->pending);
+            t->pending = NULL;
+        }
+        int nres = 0;
+        int status = lua_resume(t->co, t->L, nargs, &nres);
+        if (status == LUA_YIELD) {
+            if (t->pending)
+                continue; /* poll the new operation now: it may be ready */
+            lua_pop(t->co, nres);
+            return al_panic(cx, "coroutine.yield() called at a task's top level (a task "
+                                "is not a coroutine; use rt.task.yield_now())");
+        }
+        if (status != LUA_OK) {
+            char *msg = al_lua_task_error(t->co);
+            al_poll_t r = al_panic(cx, "%s", msg ? msg : "out of memory");
+            free(msg);
+            return r;
+        }
+        al_lua_pack_t *res = out;
+        if (!al_lua_pack(t->co, -nres, nres, "return", NULL, res, err, sizeof err))
+            return al_panic(cx, "%s", err);
+        return AL_READY;
+    }
+}
+
+static void al_lua_task_drop(void *f)
+{
+    al_lua_task_t *t = *(al_lua_task_t **)f;
+    if (t->pending)
+        t->pending->drop(t->pending);
+    al_lua_pack_free(&t->init);
+    al_lua_task_release_state(t); /* finished or cancelled: back to the pool */
+    free(t->failure);
+    free(t);
+}
+
+static void al_lua_results_drop(void *out)
+{
+    al_lua_pack_free(out);
+}
+
+static const al_future_vtable_t al_lua_task_vt = {
+    .type_name = "lua task",
+    .poll = al_lua_task_poll,
+    .drop = al_lua_task_drop,
+    .drop_output = al_lua_results_drop,
+    .future_size = sizeof(al_lua_task_t *),
+    .output_size = sizeof(al_lua_pack_t),
+};
+
+/* ---- JoinHandle: a shared, counted al_join_t ---- */
+
+typedef struct {
+    atomic_int refs;
+    pthread_mutex_t lock; /* one awaiter at a time */
+    al_join_t *h;
+    uint64_t id;
+    char name[64];
+    bool awaited;
+} al_lua_join_t;
+
+static void al_lua_join_retain(void *o)
+{
+    atomic_fetch_add(&((al_lua_join_t *)o)->refs, 1);
+}
+static void al_lua_join_release(void *o)
+{
+    al_lua_join_t *j = o;
+    if (atomic_fetch_sub(&j->refs, 1) == 1) {
+        al_join_drop(j->h);
+        pthread_mutex_destroy(&j->lock);
+        free(j);
+    }
+}
+
+static void al_lua_join_describe(void *o, char *buf, size_t cap)
+{
+    al_lua_join_t *j = o;
+    snprintf(buf, cap, "#%llu%s%s%s %s", (unsigned long long)j->id, j->name[0] ? " \"" : "",
+             j->name, j->name[0] ? "\"" : "", al_join_is_finished(j->h) ? "finished" : "running");
+}
+
+/* JoinError values: a table with a message and is_panic / is_cancelled. */
+static int al_lua_joinerr_is_panic(lua_State *L)
+{
+    lua_getfield(L, 1, "kind");
+    lua_pushboolean(L, strcmp(luaL_optstring(L, -1, ""), "panic") == 0);
+    return 1;
+}
+static int al_lua_joinerr_is_cancelled(lua_State *L)
+{
+    lua_getfield(L, 1, "kind");
+    lua_pushboolean(L, strcmp(luaL_optstring(L, -1, ""), "cancelled") == 0);
+    return 1;
+}
+static int al_lua_joinerr_tostring(lua_State *L)
+{
+    lua_getfield(L, 1, "message");
+    return 1;
+}
+
+static void al_lua_push_join_error(lua_State *L, const al_lua_join_t *j, al_join_result_t *res)
+{
+    lua_createtable(L, 0, 3);
+    bool panic = res->kind == AL_JOIN_PANIC;
+    lua_pushstring(L, panic ? "panic" : "cancelled");
+    lua_setfield(L, -2, "kind");
+    if (panic)
+        lua_pushfstring(L, "task %I%s%s%s panicked: %s", (lua_Integer)j->id,
+                        j->name[0] ? " \"" : "", j->name, j->name[0] ? "\"" : "",
+                        res->panic_msg ? res->panic_msg : "(no message)");
+    else
+        lua_pushfstring(L, "task %I%s%s%s was cancelled", (lua_Integer)j->id,
+                        j->name[0] ? " \"" : "", j->name, j->name[0] ? "\"" : "");
+    lua_setfield(L, -2, "message");
+    if (luaL_newmetatable(L, "JoinError")) {
+        lua_pushcfunction(L, al_lua_joinerr_tostring);
+        lua_setfield(L, -2, "__tostring");
+        lua_createtable(L, 0, 2);
+        lua_pushcfunction(L, al_lua_joinerr_is_panic);
+        lua_setfield(L, -2, "is_panic");
+        lua_pushcfunction(L, al_lua_joinerr_is_cancelled);
+        lua_setfield(L, -2, "is_cancelled");
+        lua_setfield(L, -2, "__index");
+    }
+    lua_setmetatable(L, -2);
+}
+
+typedef struct {
+    al_lua_op_t op;
+    al_lua_join_t *j;
+    bool locked;
+} al_lua_join_op_t;
+
+static al_poll_t al_lua_join_op_poll(al_lua_op_t *o, al_context_t *cx, lua_State *L, int *n)
+{
+    al_lua_join_op_t *op = (al_lua_join_op_t *)o;
+    al_lua_join_t *j = op->j;
+    if (!op->locked) {
+        pthread_mutex_lock(&j->lock);
+        bool taken = j->awaited;
+        j->awaited = true;
+        pthread_mutex_unlock(&j->lock);
+        if (taken) {
+            lua_pushboolean(L, 0);
+            lua_pushfstring(L,
+                            "JoinHandle #%I was already awaited (a task's results can be "
+                            "taken once)",
+                            (lua_Integer)j->id);
+            *n = 2;
+            return AL_READY;
+        }
+        op->locked = true;
+    }
+    al_lua_pack_t res;
+    al_join_result_t jr;
+    if (al_join_poll(j->h, cx, &res, &jr) == AL_PENDING)
+        return AL_PENDING;
+    if (jr.kind != AL_JOIN_OK) {
+        lua_pushboolean(L, 0);
+        al_lua_push_join_error(L, j, &jr);
+        *n = 2;
+        return AL_READY;
+    }
+    lua_pushboolean(L, 1);
+    char err[256] = "";
+    int got = al_lua_unpack(L, &res, err, sizeof err);
+    if (got < 0) {
+        lua_pushboolean(L, 0);
+        lua_pushstring(L, err);
+        *n = 3;
+        lua_remove(L, -3);
+        *n = 2;
+        return AL_READY;
+    }
+    *n = 1 + got;
+    return AL_READY;
+}
+
+static void al_lua_join_op_drop(al_lua_op_t *o)
+{
+    al_lua_join_op_t *op = (al_lua_join_op_t *)o;
+    if (op->locked && !al_join_is_finished(op->j->h)) {
+        pthread_mutex_lock(&op->j->lock); /* cancelled before the result: awaitable again */
+        op->j->awaited = false;
+        pthread_mutex_unlock(&op->j->lock);
+    }
+    al_lua_join_release(op->j);
+    free(op);
+}
+
+static int al_lua_join_await(lua_State *L)
+{
+    al_lua_join_t *j = al_lua_handle_check(L, 1, &al_lua_join_class);
+    al_lua_join_op_t *op = malloc(sizeof *op);
+    if (!op)
+        return luaL_error(L, "out of memory");
+    *op = (al_lua_join_op_t){.op = {al_lua_join_op_poll, al_lua_join_op_drop, "JoinHandle:await"},
+                             .j = j};
+    al_lua_join_retain(j);
+    lua_settop(L, 0);
+    return al_lua_await(L, &op->op);
+}
+
+static int al_lua_join_abort(lua_State *L)
+{
+    al_lua_join_t *j = al_lua_handle_check(L, 1, &al_lua_join_class);
+    al_join_abort(j->h);
+    return 0;
+}
+
+static int al_lua_join_is_finished(lua_State *L)
+{
+    al_lua_join_t *j = al_lua_handle_check(L, 1, &al_lua_join_class);
+    lua_pushboolean(L, al_join_is_finished(j->h));
+    return 1;
+}
+
+static int al_lua_join_id(lua_State *L)
+{
+    al_lua_join_t *j = al_lua_handle_check(L, 1, &al_lua_join_class);
+    lua_pushinteger(L, (lua_Integer)j->id);
+    return 1;
+}
+
+static const luaL_Reg al_lua_join_methods[] = {{"await", al_lua_join_await},
+                                               {"abort", al_lua_join_abort},
+                                               {"is_finished", al_lua_join_is_finished},
+                                               {"id", al_lua_join_id},
+                                               {NULL, NULL}};
+
+const al_lua_class_t al_lua_join_class = {.name = "JoinHandle",
+                                          .retain = al_lua_join_retain,
+                                          .release = al_lua_join_release,
+                                          .methods = al_lua_join_methods,
+                                          .describe = al_lua_join_describe};
+
+/* ---- spawning ---- */
+
+int al_lua_spawn(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
+                 al_task_kind_t kind)
+{
+    (void)kind;
+    idx = lua_absindex(L, idx);
+    luaL_checktype(L, idx, LUA_TFUNCTION);
+    const char *names[17] = {NULL};
+    char argnames[16][24];
+    for (int i = 1; i <= nargs && i < 17; i++) {
+        snprintf(argnames[i - 1], sizeof argnames[i - 1], "argument #%d", i);
+        names[i] = argnames[i - 1];
+    }
+    al_lua_task_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return luaL_error(L, "out of memory");
+    char err[512];
+    if (!al_lua_pack(L, idx, nargs + 1, "spawn", nargs < 16 ? names : NULL, &t->init, err,
+                     sizeof err)) {
+        free(t);
+        lua_pushstring(L, err);
+        return lua_error(L);
+    }
+    t->rt = rt;
+    /* Where it was spawned, for every view: "script.lua:12". */
+    char where[256] = "";
+    lua_Debug ar;
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
+        snprintf(where, sizeof where, "%s:%d", ar.short_src, ar.currentline);
+    al_spawn_opts_t opts = {.name = name, .location = where[0] ? where : NULL};
+    al_join_t *h;
+    int rc = al_spawn(rt, &al_lua_task_vt, &t, &opts, &h); /* drops t on failure */
+    if (rc != 0)
+        return luaL_error(L, "%s", al_strerror(rc));
+    al_lua_join_t *j = calloc(1, sizeof *j);
+    if (!j) {
+        al_join_drop(h);
+        return luaL_error(L, "out of memory");
+    }
+    atomic_init(&j->refs, 1);
+    pthread_mutex_init(&j->lock, NULL);
+    j->h = h;
+    j->id = al_join_id(h);
+    if (name)
+        snprintf(j->name, sizeof j->name, "%s", name);
+    al_lua_handle_push(L, &al_lua_join_class, j);
+    return 1;
+}

@@ -1,0 +1,68 @@
+/*
+ * lua_task.h — Lua functions as tasks on the C runtime, and awaiting.
+ *
+ * A Lua task is a C future (al_future_vtable_t) that owns a Lua state taken
+ * from the polling worker's pool of warm states. Its function and arguments
+ * travel packed (lua_value.h); on the first poll they are unpacked into the
+ * state and run in a coroutine. When the Lua code awaits (any rt operation
+ * that must wait), the API function hands an operation (al_lua_op_t) to
+ * al_lua_await, which stores it in the task and yields the coroutine: the
+ * future returns Pending. The task's next poll polls the operation; when it
+ * is ready its results resume the coroutine, maybe on another worker.
+ *
+ * Outside a task (the REPL top level, a script's main chunk) al_lua_await
+ * drives the operation to completion with block_on on the default runtime:
+ * the implicit block_on of top-level await.
+ */
+#ifndef LUA_TASK_H
+#define LUA_TASK_H
+
+#include <lua.h>
+
+#include "asynclab.h"
+#include "lua_handle.h"
+#include "lua_value.h"
+
+/* Something a Lua function waits for. */
+typedef struct al_lua_op al_lua_op_t;
+struct al_lua_op {
+    /* Poll. When done, push `true, results...` (or `false, error value`)
+     * onto L, set *n to how many values were pushed, and return AL_READY. */
+    al_poll_t (*poll)(al_lua_op_t *op, al_context_t *cx, lua_State *L, int *n);
+    /* Release the operation (also when its task is cancelled mid-wait). */
+    void (*drop)(al_lua_op_t *op);
+    const char *what; /* "sleep", "lock", ... for dumps */
+};
+
+/* Wait for op (taking it over) from a Lua C function: `return al_lua_await(L, op);`.
+ * Returns the operation's results, or raises its error. */
+int al_lua_await(lua_State *L, al_lua_op_t *op);
+
+/* The runtime of this program's top level (created on first use). */
+al_runtime_t *al_lua_default_runtime(void);
+/* Shut the default runtime down (its tasks are cancelled). */
+void al_lua_runtime_shutdown(void);
+/* Close the calling thread's pooled task states (before exit). */
+void al_lua_pool_clear(void);
+/* The runtime a Lua API call should use: the current task's, else the
+ * default one. */
+al_runtime_t *al_lua_runtime(lua_State *L);
+/* True when L is running inside a Lua task (not the top level). */
+bool al_lua_in_task(lua_State *L);
+
+/*
+ * Spawn fn(args...) (the function at stack index idx, and the n values after
+ * it) as a task on rt. Raises the "cannot spawn: ..." error for values that
+ * cannot move. On success pushes a JoinHandle.
+ */
+int al_lua_spawn(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
+                 al_task_kind_t kind);
+
+/* Opens the libraries and the rt / std modules in a new state; set by
+ * lua_rt.c (the module), used for task states. */
+extern lua_State *(*al_lua_new_state)(void);
+
+/* The JoinHandle class (shared handle). */
+extern const al_lua_class_t al_lua_join_class;
+
+#endif

@@ -1,0 +1,68 @@
+#!/bin/bash
+# run.sh — the Lua test suite and the `asynclab` program's behaviour:
+# every tests/lua/test_*.lua run as a script (each asserts and prints
+# "NAME: ok"), then scripts, -e and piped REPL sessions checked from outside.
+#
+# Usage: tests/lua/run.sh ASYNCLAB WORKDIR
+set -u
+ASYNCLAB=$1
+DIR=$2
+mkdir -p "$DIR"
+failures=0
+checks=0
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+
+for t in tests/lua/test_*.lua; do
+    checks=$((checks + 1))
+    name=$(basename "$t" .lua)
+    if ! out=$("$ASYNCLAB" "$t" 2>&1); then
+        fail "$t:"$'\n'"$out"
+    elif ! grep -q "^$name: ok" <<<"$out"; then
+        fail "$t did not finish:"$'\n'"$out"
+    fi
+done
+
+# expect STATUS STDOUT_PATTERN STDERR_PATTERN INPUT -- command...
+expect() {
+    local want=$1 outpat=$2 errpat=$3 input=$4
+    shift 5
+    checks=$((checks + 1))
+    printf '%s' "$input" | "$@" >"$DIR/out" 2>"$DIR/err"
+    local got=$?
+    if [ "$got" -ne "$want" ]; then
+        fail "'$*' exited $got, expected $want"$'\n'"stdout: $(head -5 "$DIR/out")"$'\n'"stderr: $(head -5 "$DIR/err")"
+    elif [ -n "$outpat" ] && ! grep -qE -- "$outpat" "$DIR/out"; then
+        fail "'$*' stdout lacks /$outpat/: $(head -5 "$DIR/out")"
+    elif [ -n "$errpat" ] && ! grep -qE -- "$errpat" "$DIR/err"; then
+        fail "'$*' stderr lacks /$errpat/: $(head -5 "$DIR/err")"
+    fi
+}
+
+printf 'local x = 1\nerror("no good")\n' >"$DIR/fails.lua"
+printf 'print(arg[0], arg[1], ...)\n' >"$DIR/args.lua"
+printf 'local x = \n' >"$DIR/syntax.lua"
+expect 0 "^2$" "" "" -- "$ASYNCLAB" -e 'print(1 + 1)'
+expect 1 "" "fails.lua:2: no good" "" -- "$ASYNCLAB" "$DIR/fails.lua"
+expect 1 "" "syntax.lua:2: unexpected symbol near <eof>|syntax.lua:1:" "" -- "$ASYNCLAB" "$DIR/syntax.lua"
+expect 0 "args.lua	a	a	b" "" "" -- "$ASYNCLAB" "$DIR/args.lua" a b
+expect 1 "" "cannot open .*nope.lua" "" -- "$ASYNCLAB" "$DIR/nope.lua"
+expect 2 "" "unknown option '--frob'" "" -- "$ASYNCLAB" --frob
+expect 0 "asynclab FILE.lua" "" "" -- "$ASYNCLAB" --help
+# piped REPL: expressions print, statements span lines, errors do not end it
+expect 0 "^2$" "" $'1 + 1\n' -- "$ASYNCLAB"
+expect 0 "^1$" "" $'for i = 1, 1 do\nprint(i)\nend\n' -- "$ASYNCLAB"
+expect 0 "^after$" "stdin:1: oops" $'error("oops")\nprint("after")\n' -- "$ASYNCLAB"
+expect 0 "^5$" "" $'x = 5\n=x\n' -- "$ASYNCLAB"
+# top-level await, line by line; background tasks run between lines
+expect 0 "^7$" "" $'h = rt.spawn(function() return 7 end)\nh:await()\n' -- "$ASYNCLAB"
+expect 0 "^JoinHandle #[0-9]+ \"bg\"" "" $'h = rt.task.Builder.new():name("bg"):spawn(function() rt.time.sleep(5) end)\nh\n' -- "$ASYNCLAB"
+expect 0 "" "cannot spawn: upvalue .co. is a coroutine" $'local co = coroutine.create(print); rt.spawn(function() return co end)\n' -- "$ASYNCLAB"
+
+if [ "$failures" -ne 0 ]; then
+    echo "tests/lua: $failures of $checks checks failed" >&2
+    exit 1
+fi
+echo "tests/lua: all $checks checks passed"
