@@ -44,7 +44,7 @@ void al_lua_class_register(lua_State *L, const al_lua_class_t *cls)
     }
     lua_pushlightuserdata(L, (void *)cls);
     lua_setfield(L, -2, AL_LUA_CLASS_KEY);
-    lua_pushcfunction(L, al_lua_handle_gc);
+    lua_pushcfunction(L, cls->gc ? cls->gc : al_lua_handle_gc);
     lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, al_lua_handle_tostring);
     lua_setfield(L, -2, "__tostring");
@@ -72,7 +72,7 @@ void al_lua_class_register(lua_State *L, const al_lua_class_t *cls)
 
 void al_lua_handle_push(lua_State *L, const al_lua_class_t *cls, void *obj)
 {
-    al_lua_handle_t *h = lua_newuserdatauv(L, sizeof *h, 0);
+    al_lua_handle_t *h = lua_newuserdatauv(L, sizeof *h, 1);
     h->cls = cls;
     h->obj = obj;
     if (luaL_getmetatable(L, cls->name) != LUA_TTABLE) {

@@ -11,6 +11,8 @@
 #ifndef LUA_HANDLE_H
 #define LUA_HANDLE_H
 
+#include <stdbool.h>
+
 #include <lauxlib.h>
 #include <lua.h>
 
@@ -24,6 +26,12 @@ typedef struct al_lua_class {
     /* Optional: __index for fields that are not methods (guard.value). */
     lua_CFunction index;
     lua_CFunction newindex;
+    /* Optional: __gc instead of release (e.g. a guard that must write its
+     * value back before unlocking). */
+    lua_CFunction gc;
+    /* True for handles that belong to one task (guards, permits): they
+     * cannot be sent or captured by a spawned function. */
+    bool task_local;
 } al_lua_class_t;
 
 typedef struct al_lua_handle {
@@ -33,7 +41,9 @@ typedef struct al_lua_handle {
 
 /* Make the class's metatable in L (once per state). */
 void al_lua_class_register(lua_State *L, const al_lua_class_t *cls);
-/* Push a new handle for obj, taking over one reference the caller holds. */
+/* Push a new handle for obj, taking over one reference the caller holds.
+ * The userdata has one user value slot (nil), for classes that keep a Lua
+ * value with the handle (a guard's value). */
 void al_lua_handle_push(lua_State *L, const al_lua_class_t *cls, void *obj);
 /* The handle at idx if it is one of ours (any class), else NULL. */
 al_lua_handle_t *al_lua_handle_test(lua_State *L, int idx);

@@ -10,7 +10,9 @@
 #include <lualib.h>
 
 #include "lua_handle.h"
+#include "lua_chan.h"
 #include "lua_rt.h"
+#include "lua_sync.h"
 #include "lua_task.h"
 
 /* A duration argument in milliseconds -> ns; raises a clear error. */
@@ -185,7 +187,7 @@ static int al_lua_std_spin(lua_State *L)
 /* t[field] = a table of fns, also registered as package.loaded[path] so
  * that errors name functions called without a name ("bad argument #1 to
  * 'rt.time.sleep'" through pcall). */
-static void al_lua_setfuncs(lua_State *L, const char *field, const char *path, const luaL_Reg *fns)
+void al_lua_module(lua_State *L, const char *field, const char *path, const luaL_Reg *fns)
 {
     lua_newtable(L);
     luaL_setfuncs(L, fns, 0);
@@ -212,30 +214,42 @@ void al_lua_open_rt(lua_State *L)
     lua_newtable(L); /* rt */
     lua_pushcfunction(L, al_lua_rt_spawn);
     lua_setfield(L, -2, "spawn");
-    al_lua_setfuncs(L, "task", "rt.task",
-                    (const luaL_Reg[]){{"spawn", al_lua_rt_spawn},
-                                       {"yield_now", al_lua_task_yield_now},
-                                       {"id", al_lua_task_id},
-                                       {NULL, NULL}});
+    al_lua_module(L, "task", "rt.task",
+                  (const luaL_Reg[]){{"spawn", al_lua_rt_spawn},
+                                     {"yield_now", al_lua_task_yield_now},
+                                     {"id", al_lua_task_id},
+                                     {NULL, NULL}});
     lua_getfield(L, -1, "task");
-    al_lua_setfuncs(L, "Builder", "rt.task.Builder",
-                    (const luaL_Reg[]){{"new", al_lua_builder_new}, {NULL, NULL}});
+    al_lua_module(L, "Builder", "rt.task.Builder",
+                  (const luaL_Reg[]){{"new", al_lua_builder_new}, {NULL, NULL}});
     lua_pop(L, 1);
-    al_lua_setfuncs(
+    al_lua_module(
         L, "time", "rt.time",
         (const luaL_Reg[]){{"sleep", al_lua_time_sleep}, {"now", al_lua_time_now}, {NULL, NULL}});
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    lua_pushvalue(L, -2);
-    lua_setfield(L, -2, "rt");
-    lua_pop(L, 1);
-    lua_setglobal(L, "rt");
+    al_lua_module(L, "sync", "rt.sync", (const luaL_Reg[]){{NULL, NULL}});
+    int rt = lua_gettop(L);
 
     lua_newtable(L); /* std */
-    al_lua_setfuncs(L, "thread", "std.thread",
-                    (const luaL_Reg[]){{"sleep", al_lua_std_sleep}, {NULL, NULL}});
-    al_lua_setfuncs(L, "hint", "std.hint",
-                    (const luaL_Reg[]){{"spin", al_lua_std_spin}, {NULL, NULL}});
+    al_lua_module(L, "thread", "std.thread",
+                  (const luaL_Reg[]){{"sleep", al_lua_std_sleep}, {NULL, NULL}});
+    al_lua_module(L, "hint", "std.hint",
+                  (const luaL_Reg[]){{"spin", al_lua_std_spin}, {NULL, NULL}});
+    al_lua_module(L, "sync", "std.sync", (const luaL_Reg[]){{NULL, NULL}});
+    int std = lua_gettop(L);
+
+    al_lua_open_sync(L, rt, std);
+    lua_getfield(L, rt, "sync");
+    al_lua_open_chan(L, lua_gettop(L));
+    lua_pop(L, 1);
+
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushvalue(L, rt);
+    lua_setfield(L, -2, "rt");
+    lua_pushvalue(L, std);
+    lua_setfield(L, -2, "std");
+    lua_pop(L, 1);
     lua_setglobal(L, "std");
+    lua_setglobal(L, "rt");
 }
 
 static lua_State *al_lua_task_state(void)

@@ -4,7 +4,13 @@
 #ifndef LUA_RT_H
 #define LUA_RT_H
 
+#include <lauxlib.h>
 #include <lua.h>
+
+/* t[field] = a new table of fns, where t is at the top of the stack; also
+ * registered as package.loaded[path], so that errors in functions called
+ * without a name still name them ("bad argument #1 to 'rt.time.sleep'"). */
+void al_lua_module(lua_State *L, const char *field, const char *path, const luaL_Reg *fns);
 
 /* Define `rt` and `std` in L. */
 void al_lua_open_rt(lua_State *L);

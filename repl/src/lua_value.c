@@ -270,6 +270,14 @@ static bool al_lua_pack_value(al_lua_packer_t *k, int idx)
             ok = false;
             break;
         }
+        if (h->cls->task_local) {
+            snprintf(k->err, k->err_cap,
+                     "cannot %s: %s is a %s, which belongs to the task holding it and cannot "
+                     "move to another thread (release it first)",
+                     k->what, k->path[0] ? k->path : "the value", h->cls->name);
+            ok = false;
+            break;
+        }
         ok = al_lua_put_tag(k, 'H') && al_lua_put(k, &h->cls, sizeof h->cls) &&
              al_lua_put(k, &h->obj, sizeof h->obj);
         if (ok) {
@@ -500,8 +508,8 @@ int al_lua_unpack_env(lua_State *L, al_lua_pack_t *p, int env, char *err, size_t
     return n;
 }
 
-/* Walk the buffer to release the handles it still holds. */
-static void al_lua_pack_release(al_lua_pack_t *p)
+/* Walk the buffer and retain (or release) every handle in it. */
+static void al_lua_pack_handles(const al_lua_pack_t *p, bool retain)
 {
     size_t pos = 0;
     while (pos < p->len) {
@@ -532,7 +540,10 @@ static void al_lua_pack_release(al_lua_pack_t *p)
             memcpy(&cls, p->buf + pos, sizeof cls);
             memcpy(&obj, p->buf + pos + sizeof cls, sizeof obj);
             pos += sizeof cls + sizeof obj;
-            cls->release(obj);
+            if (retain)
+                cls->retain(obj);
+            else
+                cls->release(obj);
             break;
         }
         default: /* n f t T e E: no payload */
@@ -546,7 +557,26 @@ void al_lua_pack_free(al_lua_pack_t *p)
     if (!p)
         return;
     if (p->has_handles)
-        al_lua_pack_release(p);
+        al_lua_pack_handles(p, false);
     free(p->buf);
     *p = (al_lua_pack_t){0};
+}
+
+bool al_lua_pack_copy(al_lua_pack_t *dst, const al_lua_pack_t *src)
+{
+    *dst = *src;
+    dst->buf = NULL;
+    dst->cap = 0;
+    if (src->len) {
+        dst->buf = malloc(src->len);
+        if (!dst->buf) {
+            *dst = (al_lua_pack_t){0};
+            return false;
+        }
+        memcpy(dst->buf, src->buf, src->len);
+        dst->cap = src->len;
+    }
+    if (dst->has_handles)
+        al_lua_pack_handles(dst, true);
+    return true;
 }

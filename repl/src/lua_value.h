@@ -50,6 +50,9 @@ int al_lua_unpack(lua_State *L, al_lua_pack_t *p, char *err, size_t err_cap);
 /* The same, giving every unpacked Lua function the table at stack index env
  * as its `_ENV` (a task's own environment). */
 int al_lua_unpack_env(lua_State *L, al_lua_pack_t *p, int env, char *err, size_t err_cap);
+/* dst = a copy of src (its handles get references of their own). False
+ * when out of memory (dst is then empty). */
+bool al_lua_pack_copy(al_lua_pack_t *dst, const al_lua_pack_t *src);
 /* Free a pack (releasing the handles it holds, if never unpacked). */
 void al_lua_pack_free(al_lua_pack_t *p);
 
