@@ -11,6 +11,7 @@
 
 #include "lua_handle.h"
 #include "lua_chan.h"
+#include "lua_inspect.h"
 #include "lua_rt.h"
 #include "lua_sync.h"
 #include "lua_task.h"
@@ -238,6 +239,7 @@ void al_lua_open_rt(lua_State *L)
     int std = lua_gettop(L);
 
     al_lua_open_sync(L, rt, std);
+    al_lua_open_inspect(L, rt);
     lua_getfield(L, rt, "sync");
     al_lua_open_chan(L, lua_gettop(L));
     lua_pop(L, 1);

@@ -16,6 +16,7 @@
 #include <lualib.h>
 
 #include "lua_handle.h"
+#include "lua_inspect.h"
 #include "lua_task.h"
 
 lua_State *(*al_lua_new_state)(void);
@@ -56,6 +57,8 @@ static void al_lua_rt_create(void)
     cfg.enable_io = true;
     if (al_runtime_new(&cfg, &al_lua_rt) != 0)
         al_lua_rt = NULL;
+    else
+        al_lua_inspect_attach(al_lua_rt);
 }
 
 al_runtime_t *al_lua_default_runtime(void)
@@ -69,6 +72,7 @@ void al_lua_runtime_shutdown(void)
     if (al_lua_rt) {
         al_runtime_free(al_lua_rt);
         al_lua_rt = NULL;
+        al_lua_inspect_detach();
     }
 }
 

@@ -1,0 +1,62 @@
+-- test_inspect.lua — rt.dump / rt.console / rt.tasks / rt.lints / rt.metrics /
+-- rt.trace from Lua, on the program's default runtime.
+local function check(cond, msg) if not cond then error(msg or "check failed", 2) end end
+
+local hb = rt.task.Builder.new():name("heartbeat"):spawn(function()
+  for _ = 1, 20 do rt.time.sleep(2) end
+end)
+local entered = rt.sync.Notify.new()
+local blocker = rt.task.Builder.new():name("blocker"):spawn(function()
+  entered:notify_one()
+  std.thread.sleep(150) -- the classic mistake: a blocking sleep inside a task
+end)
+entered:notified()
+rt.time.sleep(30)
+
+local dump = rt.dump()
+check(dump:find('task %d+ "blocker" +blocked +on worker %d in std%.thread%.sleep'), dump)
+check(dump:find("worker %d  blocked +in std%.thread%.sleep 150 ms"), dump)
+check(dump:find('"heartbeat"'), dump)
+
+local found
+for _, t in ipairs(rt.tasks()) do
+  if t.name == "blocker" then found = t end
+end
+check(found and found.state == "blocked" and found.polls == 1, "tasks(): blocker")
+
+-- never-yielded fires live, while the task is still stuck (threshold 100 ms)
+local deadline = rt.time.now() + 2000
+local fired
+repeat
+  for _, l in ipairs(rt.lints()) do
+    if l.lint == "never-yielded" and l.message:find('"blocker"') then fired = l end
+  end
+  if not fired then rt.time.sleep(10) end
+until fired or rt.time.now() > deadline
+check(fired, "never-yielded did not fire")
+blocker:await()
+hb:await()
+
+local long
+for _, l in ipairs(rt.lints()) do
+  if l.lint == "long-poll" and l.message:find('"blocker"') then long = l end
+end
+check(long and long.message:find("std.thread.sleep 150 ms", 1, true), "long-poll")
+
+local console = rt.console()
+check(console:find("WORKERS") and console:find("TASKS") and console:find("heartbeat"), console)
+
+local m = rt.metrics()
+check(m.num_workers >= 1 and #m.poll_count == m.num_workers and m.spawned_tasks_count >= 2)
+
+local path = os.tmpname()
+rt.trace.start(path)
+rt.spawn(function() rt.time.sleep(1) end):await()
+local r = rt.trace.stop()
+check(r and r.events > 0 and r.path == path, "trace")
+local f = io.open(path, "rb")
+check(f:read(8) == "ALTRACE\0", "trace file magic")
+f:close()
+os.remove(path)
+check(rt.trace.stop() == nil, "stop when not recording")
+print("test_inspect: ok")
