@@ -11,6 +11,7 @@
 
 #include "lua_handle.h"
 #include "lua_chan.h"
+#include "lua_future.h"
 #include "lua_inspect.h"
 #include "lua_rt.h"
 #include "lua_sync.h"
@@ -240,6 +241,7 @@ void al_lua_open_rt(lua_State *L)
 
     al_lua_open_sync(L, rt, std);
     al_lua_open_inspect(L, rt);
+    al_lua_open_future(L, rt);
     lua_getfield(L, rt, "sync");
     al_lua_open_chan(L, lua_gettop(L));
     lua_pop(L, 1);

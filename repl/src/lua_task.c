@@ -190,11 +190,14 @@ int al_lua_await(lua_State *L, al_lua_op_t *op)
     al_lua_task_t *t = *al_lua_task_slot(L);
     if (t) {
         if (L != t->co) {
+            const char *what = op->what;
             op->drop(op);
             return luaL_error(L,
-                              "cannot await inside a coroutine the task created itself: "
-                              "call %s from the task's own code",
-                              op->what);
+                              "cannot await %s here: inside a coroutine the task created, or "
+                              "inside a future's poll function, nothing can wait (await from "
+                              "the task's own code; in poll, use non-waiting calls such as "
+                              "try_send)",
+                              what);
         }
         t->pending = op;
         return lua_yieldk(L, 0, lua_gettop(L), al_lua_await_k);
