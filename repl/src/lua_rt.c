@@ -14,6 +14,7 @@
 #include "lua_future.h"
 #include "lua_inspect.h"
 #include "lua_rt.h"
+#include "lua_runtime.h"
 #include "lua_sync.h"
 #include "lua_task.h"
 
@@ -118,6 +119,40 @@ static int al_lua_rt_spawn(lua_State *L)
     return al_lua_spawn(L, rt, 1, lua_gettop(L) - 1, NULL, AL_TASK_ASYNC);
 }
 
+static int al_lua_task_spawn_blocking(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    al_runtime_t *rt = al_lua_runtime(L);
+    if (!rt)
+        return luaL_error(L, "%s", al_strerror(AL_ENORUNTIME));
+    return al_lua_spawn_blocking(L, rt, 1, lua_gettop(L) - 1, NULL);
+}
+
+/* block_in_place(fn, ...): fn runs right here, after this worker's other
+ * work was handed to a new thread. fn cannot await (it runs inside a C call). */
+typedef struct {
+    lua_State *L;
+    int nargs, status;
+} al_lua_bip_t;
+
+static void al_lua_bip_run(void *arg)
+{
+    al_lua_bip_t *b = arg;
+    b->status = lua_pcall(b->L, b->nargs, LUA_MULTRET, 0);
+}
+
+static int al_lua_task_block_in_place(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    al_lua_bip_t b = {L, lua_gettop(L) - 1, LUA_OK};
+    int rc = al_block_in_place(al_lua_bip_run, &b);
+    if (rc != 0)
+        return luaL_error(L, "%s", al_strerror(rc));
+    if (b.status != LUA_OK)
+        return lua_error(L);
+    return lua_gettop(L);
+}
+
 static int al_lua_task_id(lua_State *L)
 {
     uint64_t id = al_task_current_id();
@@ -219,6 +254,8 @@ void al_lua_open_rt(lua_State *L)
     al_lua_module(L, "task", "rt.task",
                   (const luaL_Reg[]){{"spawn", al_lua_rt_spawn},
                                      {"yield_now", al_lua_task_yield_now},
+                                     {"spawn_blocking", al_lua_task_spawn_blocking},
+                                     {"block_in_place", al_lua_task_block_in_place},
                                      {"id", al_lua_task_id},
                                      {NULL, NULL}});
     lua_getfield(L, -1, "task");
@@ -242,6 +279,7 @@ void al_lua_open_rt(lua_State *L)
     al_lua_open_sync(L, rt, std);
     al_lua_open_inspect(L, rt);
     al_lua_open_future(L, rt);
+    al_lua_open_runtime(L, rt);
     lua_getfield(L, rt, "sync");
     al_lua_open_chan(L, lua_gettop(L));
     lua_pop(L, 1);

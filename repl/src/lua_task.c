@@ -17,6 +17,7 @@
 
 #include "lua_handle.h"
 #include "lua_inspect.h"
+#include "lua_run.h"
 #include "lua_task.h"
 
 lua_State *(*al_lua_new_state)(void);
@@ -185,6 +186,8 @@ static const al_future_vtable_t al_lua_block_vt = {.type_name = "lua top-level a
                                                    .poll = al_lua_block_poll,
                                                    .future_size = sizeof(al_lua_block_t)};
 
+static int al_lua_await_block_on(lua_State *L, al_lua_op_t *op, al_runtime_t *rt);
+
 int al_lua_await(lua_State *L, al_lua_op_t *op)
 {
     al_lua_task_t *t = *al_lua_task_slot(L);
@@ -203,7 +206,11 @@ int al_lua_await(lua_State *L, al_lua_op_t *op)
         return lua_yieldk(L, 0, lua_gettop(L), al_lua_await_k);
     }
     /* Top level: the implicit block_on. */
-    al_runtime_t *rt = al_lua_runtime(L);
+    return al_lua_await_block_on(L, op, al_lua_runtime(L));
+}
+
+static int al_lua_await_block_on(lua_State *L, al_lua_op_t *op, al_runtime_t *rt)
+{
     if (!rt) {
         op->drop(op);
         return luaL_error(L, "%s", al_strerror(AL_ENORUNTIME));
@@ -351,6 +358,7 @@ typedef struct {
     uint64_t id;
     char name[64];
     bool awaited;
+    bool blocking; /* spawn_blocking: the output is an al_lua_pack_t * */
 } al_lua_join_t;
 
 static void al_lua_join_retain(void *o)
@@ -447,9 +455,34 @@ static al_poll_t al_lua_join_op_poll(al_lua_op_t *o, al_context_t *cx, lua_State
         op->locked = true;
     }
     al_lua_pack_t res;
+    al_lua_pack_t *blocking_res = NULL;
     al_join_result_t jr;
-    if (al_join_poll(j->h, cx, &res, &jr) == AL_PENDING)
+    if (al_join_poll(j->h, cx, j->blocking ? (void *)&blocking_res : (void *)&res, &jr) ==
+        AL_PENDING)
         return AL_PENDING;
+    if (j->blocking && jr.kind == AL_JOIN_OK) {
+        /* The function's results, after a leading ok flag (a Lua error in a
+         * blocking task is its panic). */
+        res = blocking_res ? *blocking_res : (al_lua_pack_t){0};
+        free(blocking_res);
+        char perr[256] = "";
+        int top = lua_gettop(L);
+        if (al_lua_unpack(L, &res, perr, sizeof perr) < 1 || !lua_toboolean(L, top + 1)) {
+            al_join_result_t pj = {.kind = AL_JOIN_PANIC,
+                                   .panic_msg =
+                                       lua_isstring(L, top + 2) ? lua_tostring(L, top + 2) : perr};
+            lua_pushboolean(L, 0);
+            al_lua_push_join_error(L, j, &pj);
+            lua_replace(L, top + 2);
+            lua_replace(L, top + 1);
+            lua_settop(L, top + 2);
+            *n = 2;
+            return AL_READY;
+        }
+        /* true, results... are on the stack already: the ok flag doubles as ours */
+        *n = lua_gettop(L) - top;
+        return AL_READY;
+    }
     if (jr.kind != AL_JOIN_OK) {
         lua_pushboolean(L, 0);
         al_lua_push_join_error(L, j, &jr);
@@ -483,17 +516,32 @@ static void al_lua_join_op_drop(al_lua_op_t *o)
     free(op);
 }
 
-static int al_lua_join_await(lua_State *L)
+static al_lua_op_t *al_lua_join_op_new(lua_State *L, al_lua_join_t *j);
+
+int al_lua_join_block_on(lua_State *L, int idx, al_runtime_t *rt)
 {
-    al_lua_join_t *j = al_lua_handle_check(L, 1, &al_lua_join_class);
+    al_lua_join_t *j = al_lua_handle_check(L, idx, &al_lua_join_class);
+    al_lua_op_t *op = al_lua_join_op_new(L, j);
+    return al_lua_await_block_on(L, op, rt);
+}
+
+static al_lua_op_t *al_lua_join_op_new(lua_State *L, al_lua_join_t *j)
+{
     al_lua_join_op_t *op = malloc(sizeof *op);
     if (!op)
-        return luaL_error(L, "out of memory");
+        luaL_error(L, "out of memory");
     *op = (al_lua_join_op_t){.op = {al_lua_join_op_poll, al_lua_join_op_drop, "JoinHandle:await"},
                              .j = j};
     al_lua_join_retain(j);
+    return &op->op;
+}
+
+static int al_lua_join_await(lua_State *L)
+{
+    al_lua_join_t *j = al_lua_handle_check(L, 1, &al_lua_join_class);
+    al_lua_op_t *op = al_lua_join_op_new(L, j);
     lua_settop(L, 0);
-    return al_lua_await(L, &op->op);
+    return al_lua_await(L, op);
 }
 
 static int al_lua_join_abort(lua_State *L)
@@ -528,6 +576,90 @@ const al_lua_class_t al_lua_join_class = {.name = "JoinHandle",
                                           .release = al_lua_join_release,
                                           .methods = al_lua_join_methods,
                                           .describe = al_lua_join_describe};
+
+/* ---- spawn_blocking: a Lua function on the blocking pool ---- */
+
+typedef struct {
+    al_lua_pack_t init; /* fn and args */
+} al_lua_blocking_t;
+
+static void *al_lua_blocking_main(void *arg)
+{
+    al_lua_blocking_t *b = arg;
+    al_lua_pack_t *out = calloc(1, sizeof *out);
+    lua_State *L = al_lua_state_take();
+    char err[512] = "";
+    if (!out || !L) {
+        al_lua_pack_free(&b->init);
+        free(b);
+        if (L)
+            al_lua_state_give(L);
+        return out;
+    }
+    lua_newtable(L); /* a fresh _ENV, as for tasks */
+    lua_newtable(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    int base = lua_gettop(L);
+    int n = al_lua_unpack_env(L, &b->init, base, err, sizeof err);
+    free(b);
+    int status;
+    if (n < 1) {
+        lua_pushstring(L, err);
+        status = LUA_ERRRUN;
+    } else {
+        status = al_lua_call(L, n - 1, LUA_MULTRET);
+    }
+    int nres = lua_gettop(L) - base;
+    lua_pushboolean(L, status == LUA_OK);
+    lua_insert(L, base + 1);
+    if (!al_lua_pack(L, base + 1, nres + 1, "return", NULL, out, err, sizeof err)) {
+        lua_settop(L, base);
+        lua_pushboolean(L, 0);
+        lua_pushstring(L, err);
+        al_lua_pack(L, base + 1, 2, "return", NULL, out, err, sizeof err);
+    }
+    al_lua_state_give(L);
+    return out;
+}
+
+int al_lua_spawn_blocking(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name)
+{
+    idx = lua_absindex(L, idx);
+    luaL_checktype(L, idx, LUA_TFUNCTION);
+    al_lua_blocking_t *b = calloc(1, sizeof *b);
+    if (!b)
+        return luaL_error(L, "out of memory");
+    char err[512];
+    if (!al_lua_pack(L, idx, nargs + 1, "spawn_blocking", NULL, &b->init, err, sizeof err)) {
+        free(b);
+        lua_pushstring(L, err);
+        return lua_error(L);
+    }
+    al_spawn_opts_t opts = {.name = name};
+    al_join_t *h;
+    int rc = al_spawn_blocking(rt, al_lua_blocking_main, b, &opts, &h);
+    if (rc != 0) {
+        al_lua_pack_free(&b->init);
+        free(b);
+        return luaL_error(L, "%s", al_strerror(rc));
+    }
+    al_lua_join_t *j = calloc(1, sizeof *j);
+    if (!j) {
+        al_join_drop(h);
+        return luaL_error(L, "out of memory");
+    }
+    atomic_init(&j->refs, 1);
+    pthread_mutex_init(&j->lock, NULL);
+    j->h = h;
+    j->id = al_join_id(h);
+    j->blocking = true;
+    if (name)
+        snprintf(j->name, sizeof j->name, "%s", name);
+    al_lua_handle_push(L, &al_lua_join_class, j);
+    return 1;
+}
 
 /* ---- spawning ---- */
 

@@ -58,9 +58,18 @@ bool al_lua_in_task(lua_State *L);
 int al_lua_spawn(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
                  al_task_kind_t kind);
 
+/* The same for spawn_blocking: fn runs on the blocking pool, in a state of
+ * its own; it may block as long as it likes. */
+int al_lua_spawn_blocking(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name);
+
 /* Opens the libraries and the rt / std modules in a new state; set by
  * lua_rt.c (the module), used for task states. */
 extern lua_State *(*al_lua_new_state)(void);
+
+/* At the top level: wait for the JoinHandle at idx by block_on on rt
+ * (which drives rt's tasks when it is a current-thread runtime). Returns
+ * the task's results or raises its JoinError. */
+int al_lua_join_block_on(lua_State *L, int idx, al_runtime_t *rt);
 
 /* The JoinHandle class (shared handle). */
 extern const al_lua_class_t al_lua_join_class;
