@@ -3,7 +3,8 @@
  * budget and its time window and a save holds exactly the tail of what was
  * fed (with every thread and string, and drops records saying what is
  * missing); saving from another thread while a live runtime records; the
- * hang watchdog with every worker blocked in a std-style sleep.
+ * ASYNCLAB_FLIGHT variable and SIGQUIT; the hang watchdog with every worker
+ * blocked in a std-style sleep.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -476,6 +477,111 @@ Test(flight, saving_from_another_thread_while_a_live_runtime_records, .timeout =
     free(d);
     ts_rec_free(&live);
     al_flight_free(fr);
+}
+
+/* ---- ASYNCLAB_FLIGHT and SIGQUIT ---- */
+
+static bool file_has_kind(const ts_rec_t *r, unsigned kind)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->ev[i].kind == kind)
+            return true;
+    return false;
+}
+
+Test(flight, asynclab_flight_env_records_and_sigquit_saves, .timeout = 60)
+{
+    char path[] = "/tmp/al-flight-env-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    char var[256];
+    snprintf(var, sizeof var, "%s:30:8", path);
+    struct sigaction original, now;
+    sigaction(SIGQUIT, NULL, &original);
+    setenv("ASYNCLAB_FLIGHT", var, 1);
+    al_runtime_t *rt = tf_runtime(AL_MULTI_THREAD, 2);
+    unsetenv("ASYNCLAB_FLIGHT");
+    al_flight_t *fr = al_flight_of(rt);
+    cr_assert_not_null(fr, "the variable installed a flight recorder");
+    cr_assert_not_null(al_stream_of(rt));
+    al_flight_stats_t st;
+    al_flight_stats(fr, &st);
+    cr_assert_eq(st.window_ns, 30000000000ull);
+    cr_assert_eq(st.max_bytes, 8u << 20);
+    run_chatty(rt, 40);
+    al_stream_flush(al_stream_of(rt));
+
+    raise(SIGQUIT); /* the dump watcher saves the window to path */
+    cr_assert_eq(al_flight_wait_saves(fr, 1, 30000), 1);
+    ts_rec_t r;
+    ts_rec_init(&r);
+    al_tracefile_error_t err;
+    cr_assert_eq(al_tracefile_read_file(path, ts_rec_vt(), &r, &err), 0, "%s", err.message);
+    cr_assert_eq(r.ends, 1);
+    cr_assert_eq(r.header.num_workers, 2);
+    cr_assert(file_has_kind(&r, AL_EV_RUNTIME_START));
+    cr_assert(file_has_kind(&r, AL_EV_TASK_SPAWN));
+    cr_assert(file_has_kind(&r, AL_EV_POLL_END));
+    size_t first = r.n;
+    ts_rec_free(&r);
+
+    /* The API saves to the same path; so does every later SIGQUIT. */
+    run_chatty(rt, 40);
+    al_stream_flush(al_stream_of(rt));
+    cr_assert_eq(al_flight_save(fr, NULL), 0);
+    ts_rec_init(&r);
+    cr_assert_eq(al_tracefile_read_file(path, ts_rec_vt(), &r, &err), 0, "%s", err.message);
+    cr_assert_gt(r.n, first, "the second save holds the second round too");
+    ts_rec_free(&r);
+    cr_assert_eq(al_flight_wait_saves(fr, 2, 0), 2);
+    cr_assert_eq(access(path, F_OK), 0);
+    char tmp[sizeof path + 8];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    cr_assert_neq(access(tmp, F_OK), 0, "no temporary file is left behind");
+
+    al_runtime_free(rt); /* frees the recorder and its SIGQUIT action */
+    sigaction(SIGQUIT, NULL, &now);
+    cr_assert(now.sa_handler == original.sa_handler, "SIGQUIT is as it was");
+    unlink(path);
+}
+
+/* path[:seconds[:MiB]]: trailing fields that are numbers (or empty) are
+ * settings, anything else belongs to the path; the n-th runtime of the
+ * process saves to path.n. */
+Test(flight, asynclab_flight_env_settings, .timeout = 60)
+{
+    char dir[] = "/tmp/al-flight-dir-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    static const struct {
+        const char *suffix; /* appended to dir */
+        const char *file;   /* where the save lands, relative to dir */
+        uint64_t window_ns, max_bytes;
+    } cases[] = {
+        {"/a", "/a", 0, 64u << 20},       {"/b:0.5", "/b.2", 500000000, 64u << 20},
+        {"/c::2", "/c.3", 0, 2u << 20},   {"/d:3:", "/d.4", 3000000000ull, 64u << 20},
+        {"/e:x", "/e:x.5", 0, 64u << 20}, {"/f:x:7:1", "/f:x.6", 7000000000ull, 1u << 20},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char var[256], file[256];
+        snprintf(var, sizeof var, "%s%s", dir, cases[i].suffix);
+        snprintf(file, sizeof file, "%s%s", dir, cases[i].file);
+        setenv("ASYNCLAB_FLIGHT", var, 1);
+        al_runtime_t *rt = tf_runtime(AL_CURRENT_THREAD, 1);
+        unsetenv("ASYNCLAB_FLIGHT");
+        al_flight_t *fr = al_flight_of(rt);
+        cr_assert_not_null(fr, "%s", var);
+        al_flight_stats_t st;
+        al_flight_stats(fr, &st);
+        cr_assert_eq(st.window_ns, cases[i].window_ns, "%s", var);
+        cr_assert_eq(st.max_bytes, cases[i].max_bytes, "%s", var);
+        al_stream_flush(al_stream_of(rt));
+        cr_assert_eq(al_flight_save(fr, NULL), 0, "%s", var);
+        cr_assert_eq(access(file, F_OK), 0, "%s saves to %s", var, file);
+        unlink(file);
+        al_runtime_free(rt);
+    }
+    rmdir(dir);
 }
 
 /* ---- the hang watchdog ---- */
