@@ -95,6 +95,7 @@ struct al_flight {
     al_stream_header_t header;
     al__tf_state_t enc;
     al__fchunk_t *head, *tail; /* tail: the open chunk */
+    al__fchunk_t *spare;       /* an evicted chunk kept for reuse (counted in bytes) */
     uint64_t next_seq;
     al__fblock_t *meta_head, *meta_tail;
     al__fthread_t *threads;
@@ -172,17 +173,33 @@ static void al__flight_evict(al_flight_t *fr)
     }
     fr->retained -= c->events;
     fr->discarded += c->events;
-    fr->bytes -= al__fchunk_size(c);
     fr->event_bytes -= c->len;
+    /* No save reads it (they take references under the lock): keep it as
+     * the next open chunk, which saves a malloc and fresh page faults. */
+    if (!fr->spare && atomic_load_explicit(&c->refs, memory_order_acquire) == 1) {
+        fr->bytes -= c->num_counts * sizeof *c->counts;
+        free(c->counts);
+        c->counts = NULL;
+        c->num_counts = 0;
+        fr->spare = c;
+        return;
+    }
+    fr->bytes -= al__fchunk_size(c);
     al__fchunk_unref(c);
 }
 
-/* Evict while over the budget (counting `need` more bytes) or past the time
- * window; the open chunk always stays. */
-static void al__flight_trim(al_flight_t *fr, uint64_t need)
+/* Bytes a new open chunk adds (0 when the spare will be used). */
+static uint64_t al__flight_chunk_need(const al_flight_t *fr)
+{
+    return fr->spare ? 0 : sizeof(al__fchunk_t) + fr->chunk_cap;
+}
+
+/* Evict while over the budget (with room for a new open chunk if `open`) or
+ * past the time window; the open chunk always stays. */
+static void al__flight_trim(al_flight_t *fr, bool open)
 {
     while (fr->head && fr->head != fr->tail) {
-        bool over = fr->bytes + need > fr->max_bytes;
+        bool over = fr->bytes + (open ? al__flight_chunk_need(fr) : 0) > fr->max_bytes;
         bool old = fr->window_ns && fr->newest_ts > fr->window_ns &&
                    fr->head->last_ts < fr->newest_ts - fr->window_ns;
         if (!over && !old)
@@ -213,18 +230,23 @@ static bool al__flight_new_chunk(al_flight_t *fr)
         t->num_counts = n;
         fr->bytes += n * sizeof *counts;
     }
-    uint64_t size = sizeof(al__fchunk_t) + fr->chunk_cap;
-    al__flight_trim(fr, size);
-    if (t && fr->head == t && fr->bytes + size > fr->max_bytes) {
+    al__flight_trim(fr, true);
+    if (t && fr->head == t && fr->bytes + al__flight_chunk_need(fr) > fr->max_bytes) {
         /* The tables alone fill the budget: the sealed chunk goes too. */
         fr->tail = NULL;
         fr->head = t;
         al__flight_evict(fr);
         t = NULL;
     }
-    al__fchunk_t *c = malloc(size);
-    if (!c)
-        return false;
+    al__fchunk_t *c = fr->spare;
+    if (c) {
+        fr->spare = NULL;
+    } else {
+        uint64_t size = sizeof(al__fchunk_t) + fr->chunk_cap;
+        if (!(c = malloc(size)))
+            return false;
+        fr->bytes += size;
+    }
     c->next = NULL;
     atomic_init(&c->refs, 1);
     c->cap = fr->chunk_cap;
@@ -239,7 +261,6 @@ static bool al__flight_new_chunk(al_flight_t *fr)
     else
         fr->head = c;
     fr->tail = c;
-    fr->bytes += size;
     return true;
 }
 
@@ -362,7 +383,7 @@ static void al__flight_on_events(void *self, const al_trace_event_t *ev, size_t 
         fr->retained++;
         al__flight_track(fr, e);
     }
-    al__flight_trim(fr, 0);
+    al__flight_trim(fr, false);
 out:
     pthread_mutex_unlock(&fr->lock);
 }
@@ -910,6 +931,7 @@ void al_flight_free(al_flight_t *fr)
         fr->head = c->next;
         al__fchunk_unref(c);
     }
+    free(fr->spare);
     while (fr->meta_head) {
         al__fblock_t *b = fr->meta_head;
         fr->meta_head = b->next;
