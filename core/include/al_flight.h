@@ -44,8 +44,9 @@
  * Environment. ASYNCLAB_FLIGHT=path[:seconds[:MiB]] makes every new runtime
  * record into a flight recorder (window: seconds, default unlimited; budget:
  * MiB, default 64) saved to path on SIGQUIT (al_dump.h; the second runtime of
- * the process uses path.2, and so on). ASYNCLAB_FLIGHT_HANG=seconds arms its
- * watchdog too. al_flight_of(rt) returns that recorder.
+ * the process uses path.2, and so on; SIGQUIT then no longer ends the
+ * process). ASYNCLAB_FLIGHT_HANG=seconds arms its watchdog too.
+ * al_flight_of(rt) returns that recorder.
  */
 #ifndef AL_FLIGHT_H
 #define AL_FLIGHT_H
