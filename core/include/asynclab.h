@@ -13,6 +13,7 @@
  *   al_log.h      the text logger (ASYNCLAB_LOG=trace)
  *   al_dump.h     task dumps on SIGQUIT
  *   al_tracefile.h  trace files: write the stream to disk, read it back
+ *   al_flight.h     flight recorder: the last seconds / MiB in memory, saved on demand or on a hang
  *   al_local_set.h  LocalSet: tasks that never leave one thread
  *   al_join_set.h   JoinSet: spawned tasks awaited as they finish
  *   al_select.h     select / join_all over sub-futures
@@ -43,6 +44,7 @@
 #include "al_histogram.h"
 #include "al_console.h"
 #include "al_lint.h"
+#include "al_flight.h"
 #include "al_future.h"
 #include "al_runtime.h"
 #include "al_task.h"

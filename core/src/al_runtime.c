@@ -13,12 +13,15 @@
  *   5. drain the run queues (every task in them is now complete);
  *   6. shut the driver down: fire the timers left, close I/O registrations.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "al_blocking.h"
 #include "al_parker.h"
 #include "al_runtime_internal.h"
+#include "al_flight.h"
 #include "al_log.h"
 #include "al_tracefile.h"
 #include "al_stream_internal.h"
@@ -99,6 +102,71 @@ static void al__runtime_trace_from_env(al_runtime_t *rt)
     rt->env_trace = w;
 }
 
+/* A number >= 0 (seconds or MiB, decimals allowed), or "" (the default:
+ * *out untouched). False for anything else. */
+static bool al__env_number(const char *s, double *out)
+{
+    if (!*s)
+        return true;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end || errno || !(v >= 0) || v > 1e12)
+        return false;
+    *out = v;
+    return true;
+}
+
+/*
+ * ASYNCLAB_FLIGHT=path[:seconds[:MiB]] keeps the last seconds / MiB of this
+ * runtime's events in a flight recorder (al_flight.h) saved to path on
+ * SIGQUIT; ASYNCLAB_FLIGHT_HANG=seconds also saves it once on a hang. Trailing
+ * fields that are not numbers belong to the path.
+ */
+static void al__runtime_flight_from_env(al_runtime_t *rt)
+{
+    static atomic_uint runtimes;
+    const char *v = getenv("ASYNCLAB_FLIGHT");
+    if (!v || !*v)
+        return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s", v);
+    double secs = 0, mib = 0, hang = 0;
+    char *c1 = strrchr(path, ':');
+    if (c1 && al__env_number(c1 + 1, &mib)) {
+        *c1 = 0;
+        char *c2 = strrchr(path, ':');
+        double s2 = 0;
+        if (c2 && al__env_number(c2 + 1, &s2)) {
+            *c2 = 0;
+            secs = s2; /* path:seconds:MiB */
+        } else {
+            secs = mib; /* path:seconds */
+            mib = 0;
+        }
+    }
+    const char *h = getenv("ASYNCLAB_FLIGHT_HANG");
+    if (h && !al__env_number(h, &hang))
+        fprintf(stderr, "asynclab: ASYNCLAB_FLIGHT_HANG=%s: not a number of seconds\n", h);
+    unsigned nth = atomic_fetch_add(&runtimes, 1) + 1;
+    char name[4200];
+    if (nth == 1)
+        snprintf(name, sizeof name, "%s", path);
+    else
+        snprintf(name, sizeof name, "%s.%u", path, nth);
+    al_flight_config_t cfg = {
+        .max_bytes = (uint64_t)(mib * 1048576.0),
+        .window_ns = (uint64_t)(secs * 1e9),
+        .path = name,
+        .save_on_sigquit = true,
+        .hang_ms = hang > 0 && hang * 1000.0 < 1 ? 1 : (uint64_t)(hang * 1000.0),
+    };
+    int rc = al_flight_record(rt, &cfg, &rt->env_flight);
+    if (rc != 0)
+        fprintf(stderr, "asynclab: ASYNCLAB_FLIGHT: cannot record for %s: %s\n", name,
+                al_strerror(rc));
+}
+
 int al_runtime_new(const al_runtime_config_t *cfg_in, al_runtime_t **out)
 {
     if (!cfg_in || !out)
@@ -135,6 +203,7 @@ int al_runtime_new(const al_runtime_config_t *cfg_in, al_runtime_t **out)
         goto fail_sched;
     al__runtime_log_from_env(rt);
     al__runtime_trace_from_env(rt);
+    al__runtime_flight_from_env(rt);
     AL__EMIT(rt, AL_EV_RUNTIME_START, 0, cfg.worker_threads, cfg.flavor, NULL);
     if (rt->mt && (rc = al__mt_start(rt->mt)) != 0) {
         /* Some threads may run already: shut them down properly. */
@@ -430,6 +499,7 @@ void al_runtime_free(al_runtime_t *rt)
     al_log_free(rt->env_log);
     if (rt->env_trace)
         al_tracefile_writer_close(rt->env_trace);
+    al_flight_free(rt->env_flight);
     if (rt->mt)
         al__mt_free(rt->mt);
     else

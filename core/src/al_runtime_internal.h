@@ -69,6 +69,7 @@ struct al_runtime {
     struct al_stream *stream;              /* the recorder, once started (al_stream.c) */
     struct al_log *env_log;                /* ASYNCLAB_LOG's logger, if set */
     struct al_tracefile_writer *env_trace; /* ASYNCLAB_TRACE's writer, if set */
+    struct al_flight *env_flight;          /* ASYNCLAB_FLIGHT's recorder, if set */
 };
 
 void al__runtime_count_forced_yield(al_runtime_t *rt);

@@ -30,9 +30,7 @@ struct al_tracefile_reader {
     bool header_done, ended;
     int error;
     al_tracefile_error_t err;
-    uint64_t prev_ts, prev_task;
-    uint16_t thread;
-    int16_t worker;
+    al__tf_state_t state;
     uint8_t *threads_defined; /* bitmap over thread ids */
     uint32_t strings;         /* string ids 1..strings are defined */
     al_trace_event_t batch[AL__TFR_BATCH];
@@ -105,7 +103,7 @@ static int al__tfr_header(al_tracefile_reader_t *r, const uint8_t **pp, const ui
         .clock_base_ns = f[6],
         .wall_base_ns = f[7],
     };
-    r->prev_ts = h.clock_base_ns;
+    r->state = al__tf_state_start(h.clock_base_ns);
     r->header_done = true;
     if (r->c->on_header)
         r->c->on_header(r->self, &h);
@@ -139,53 +137,37 @@ static int al__tfr_record(al_tracefile_reader_t *r, const uint8_t **pp, const ui
     if (type <= AL__TF_MAX_KIND) {
         if (type >= AL_EV__COUNT)
             return al__tfr_fail(r, AL_EFORMAT, base, "unknown event kind %u", type);
-        if (p >= end)
+        al__tf_raw_event_t raw;
+        const uint8_t *at = start;
+        const char *what = "";
+        p = start;
+        switch (al__tf_parse_event(&p, end, &raw, &at, &what)) {
+        case AL__TF_PARSE_MORE:
             return AL__TFR_MORE;
-        uint8_t flags = *p++;
-        if (flags & ~AL__TF_F_KNOWN)
-            return al__tfr_fail(r, AL_EFORMAT, base + 1, "unknown event flags 0x%02x", flags);
-        uint64_t dt, thread = r->thread, worker = 0, task = 0, a = 0, b = 0, str = 0;
-        AL__TFR_VARINT(dt, "time delta");
-        if (flags & AL__TF_F_THREAD)
-            AL__TFR_VARINT(thread, "thread");
-        if (flags & AL__TF_F_WORKER)
-            AL__TFR_VARINT(worker, "worker");
-        if (flags & AL__TF_F_TASK)
-            AL__TFR_VARINT(task, "task");
-        if (flags & AL__TF_F_A)
-            AL__TFR_VARINT(a, "field a");
-        if (flags & AL__TF_F_B)
-            AL__TFR_VARINT(b, "field b");
-        if (flags & AL__TF_F_STR)
-            AL__TFR_VARINT(str, "string id");
+        case AL__TF_PARSE_BAD_FLAGS:
+            return al__tfr_fail(r, AL_EFORMAT, base + 1, "unknown event flags 0x%02x", *at);
+        case AL__TF_PARSE_BAD_NUMBER:
+            return al__tfr_fail(r, AL_EFORMAT, base + (uint64_t)(at - start),
+                                "malformed number (%s)", what);
+        default:
+            break;
+        }
         /* Complete: validate, then apply. */
+        uint64_t thread = (raw.flags & AL__TF_F_THREAD) ? raw.thread : r->state.thread;
         if (thread >= AL__TF_MAX_THREADS || !r->threads_defined ||
             !(r->threads_defined[thread / 8] & (1u << (thread % 8))))
             return al__tfr_fail(r, AL_EFORMAT, base,
                                 "event on thread %llu, which was never defined",
                                 (unsigned long long)thread);
-        int64_t wk = (flags & AL__TF_F_WORKER) ? al__tf_unzigzag(worker) : r->worker;
+        int64_t wk = al__tf_raw_worker(&r->state, &raw);
         if (wk < -1 || wk >= 1024)
             return al__tfr_fail(r, AL_EFORMAT, base, "impossible worker index %lld", (long long)wk);
-        if (str > r->strings)
+        if (raw.str > r->strings)
             return al__tfr_fail(r, AL_EFORMAT, base, "string %llu used before its definition",
-                                (unsigned long long)str);
-        if (dt > UINT64_MAX - r->prev_ts)
+                                (unsigned long long)raw.str);
+        if (raw.dt > UINT64_MAX - r->state.ts)
             return al__tfr_fail(r, AL_EFORMAT, base, "time overflows 64 bits");
-        r->prev_ts += dt;
-        r->thread = (uint16_t)thread;
-        r->worker = (int16_t)wk;
-        if (flags & AL__TF_F_TASK)
-            r->prev_task += (uint64_t)al__tf_unzigzag(task);
-        al_trace_event_t *e = &r->batch[r->nb++];
-        *e = (al_trace_event_t){.ts_ns = r->prev_ts,
-                                .task = (flags & AL__TF_F_TASK) ? r->prev_task : 0,
-                                .a = a,
-                                .b = b,
-                                .str = (uint32_t)str,
-                                .kind = type,
-                                .thread = r->thread,
-                                .worker = r->worker};
+        al__tf_apply_event(&r->state, &raw, &r->batch[r->nb++]);
         if (r->nb == AL__TFR_BATCH)
             al__tfr_flush(r);
         *pp = p;
@@ -283,7 +265,6 @@ int al_tracefile_reader_new(const al_stream_consumer_t *c, void *self, al_tracef
         return AL_ENOMEM;
     r->c = c;
     r->self = self;
-    r->worker = AL_EV_NOT_WORKER;
     *out = r;
     return 0;
 }

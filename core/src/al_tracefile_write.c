@@ -16,9 +16,7 @@ struct al_tracefile_writer {
     bool own; /* close f at the end */
     bool header_written, ended;
     int error; /* first write error (negated errno) */
-    uint64_t prev_ts, prev_task;
-    uint16_t prev_thread;
-    int16_t prev_worker;
+    al__tf_state_t state;
     uint8_t *buf;
     size_t cap;
     uint64_t bytes, events;
@@ -63,7 +61,6 @@ static int al__tfw_new(FILE *f, bool own, al_tracefile_writer_t **out)
         return AL_ENOMEM;
     w->f = f;
     w->own = own;
-    w->prev_worker = AL_EV_NOT_WORKER;
     *out = w;
     return 0;
 }
@@ -103,105 +100,44 @@ static void al__tfw_header(void *self, const al_stream_header_t *h)
     al_tracefile_writer_t *w = self;
     if (w->header_written)
         return; /* a restarted stream: one file, one header */
-    uint8_t b[8 + 8 * 10];
-    size_t n = AL__TF_MAGIC_LEN;
-    memcpy(b, AL__TF_MAGIC, AL__TF_MAGIC_LEN);
-    n += al__tf_put_varint(b + n, AL_TRACEFILE_VERSION);
-    n += al__tf_put_varint(b + n, h->num_workers);
-    n += al__tf_put_varint(b + n, h->flavor);
-    n += al__tf_put_varint(b + n, h->global_queue_interval);
-    n += al__tf_put_varint(b + n, h->event_interval);
-    n += al__tf_put_varint(b + n, h->max_blocking_threads);
-    n += al__tf_put_varint(b + n, h->clock_base_ns);
-    n += al__tf_put_varint(b + n, h->wall_base_ns);
-    al__tfw_write(w, b, n);
+    uint8_t b[AL__TF_HEADER_MAX];
+    al__tfw_write(w, b, al__tf_put_header(b, h));
     al__tfw_flush(w);
-    w->prev_ts = h->clock_base_ns;
+    w->state = al__tf_state_start(h->clock_base_ns);
     w->header_written = true;
-}
-
-static void al__tfw_bytes_record(al_tracefile_writer_t *w, uint8_t type, uint64_t id,
-                                 const uint8_t *extra, size_t extra_len, const char *s, size_t len)
-{
-    if (!w->header_written || !al__tfw_reserve(w, 1 + 30 + extra_len + len))
-        return;
-    size_t n = 0;
-    w->buf[n++] = type;
-    n += al__tf_put_varint(w->buf + n, id);
-    if (extra_len)
-        memcpy(w->buf + n, extra, extra_len);
-    n += extra_len;
-    n += al__tf_put_varint(w->buf + n, len);
-    if (len)
-        memcpy(w->buf + n, s, len);
-    al__tfw_write(w, w->buf, n + len);
-    al__tfw_flush(w);
 }
 
 static void al__tfw_thread(void *self, uint16_t id, const char *name, al_thread_kind_t kind,
                            int16_t worker)
 {
     al_tracefile_writer_t *w = self;
-    size_t len = strnlen(name ? name : "", AL__TF_MAX_NAME);
-    uint8_t extra[12];
-    size_t e = 0;
-    extra[e++] = (uint8_t)kind;
-    e += al__tf_put_varint(extra + e, al__tf_zigzag(worker));
-    al__tfw_bytes_record(w, AL__TF_THREAD, id, extra, e, name ? name : "", len);
+    if (!w->header_written || !al__tfw_reserve(w, AL__TF_THREAD_MAX))
+        return;
+    al__tfw_write(w, w->buf, al__tf_put_thread(w->buf, id, name, kind, worker));
+    al__tfw_flush(w);
 }
 
 static void al__tfw_string(void *self, uint32_t id, const char *s, size_t len)
 {
     al_tracefile_writer_t *w = self;
-    al__tfw_bytes_record(w, AL__TF_STRING, id, NULL, 0, s,
-                         len > AL__TF_MAX_STRING ? AL__TF_MAX_STRING : len);
+    if (len > AL__TF_MAX_STRING)
+        len = AL__TF_MAX_STRING;
+    if (!w->header_written || !al__tfw_reserve(w, AL__TF_STRING_HEAD_MAX + len))
+        return;
+    al__tfw_write(w, w->buf, al__tf_put_string(w->buf, id, s, len));
+    al__tfw_flush(w);
 }
 
 static void al__tfw_events(void *self, const al_trace_event_t *ev, size_t n)
 {
     al_tracefile_writer_t *w = self;
-    if (!w->header_written || !al__tfw_reserve(w, n * 64))
+    if (!w->header_written || !al__tfw_reserve(w, n * AL__TF_EVENT_MAX))
         return;
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        const al_trace_event_t *e = &ev[i];
-        if (e->kind > AL__TF_MAX_KIND)
-            continue;
-        uint8_t *flags = &w->buf[o + 1];
-        w->buf[o] = (uint8_t)e->kind;
-        o += 2;
-        *flags = 0;
-        uint64_t dt = e->ts_ns > w->prev_ts ? e->ts_ns - w->prev_ts : 0;
-        o += al__tf_put_varint(w->buf + o, dt);
-        w->prev_ts += dt;
-        if (e->thread != w->prev_thread) {
-            *flags |= AL__TF_F_THREAD;
-            o += al__tf_put_varint(w->buf + o, e->thread);
-            w->prev_thread = e->thread;
-        }
-        if (e->worker != w->prev_worker) {
-            *flags |= AL__TF_F_WORKER;
-            o += al__tf_put_varint(w->buf + o, al__tf_zigzag(e->worker));
-            w->prev_worker = e->worker;
-        }
-        if (e->task) {
-            *flags |= AL__TF_F_TASK;
-            o += al__tf_put_varint(w->buf + o, al__tf_zigzag((int64_t)(e->task - w->prev_task)));
-            w->prev_task = e->task;
-        }
-        if (e->a) {
-            *flags |= AL__TF_F_A;
-            o += al__tf_put_varint(w->buf + o, e->a);
-        }
-        if (e->b) {
-            *flags |= AL__TF_F_B;
-            o += al__tf_put_varint(w->buf + o, e->b);
-        }
-        if (e->str) {
-            *flags |= AL__TF_F_STR;
-            o += al__tf_put_varint(w->buf + o, e->str);
-        }
-        w->events++;
+        size_t len = al__tf_put_event(w->buf + o, &w->state, &ev[i]);
+        o += len;
+        w->events += len != 0;
     }
     al__tfw_write(w, w->buf, o);
     al__tfw_flush(w);
@@ -212,12 +148,8 @@ static void al__tfw_drops(void *self, uint16_t thread, uint64_t total)
     al_tracefile_writer_t *w = self;
     if (!w->header_written)
         return;
-    uint8_t b[1 + 20];
-    size_t n = 0;
-    b[n++] = AL__TF_DROPS;
-    n += al__tf_put_varint(b + n, thread);
-    n += al__tf_put_varint(b + n, total);
-    al__tfw_write(w, b, n);
+    uint8_t b[AL__TF_DROPS_MAX];
+    al__tfw_write(w, b, al__tf_put_drops(b, thread, total));
     al__tfw_flush(w);
 }
 

@@ -75,6 +75,53 @@ Test(dump, bad_arguments)
     al_dump_on_sigquit_remove(); /* nothing installed: harmless */
 }
 
+static void count_action(void *ctx, FILE *out)
+{
+    atomic_fetch_add((atomic_int *)ctx, 1);
+}
+
+static void raise_and_wait(void)
+{
+    unsigned long before = al_dump_count();
+    raise(SIGQUIT);
+    while (al_dump_count() == before)
+        sched_yield();
+}
+
+/* Actions run on every SIGQUIT, with or without a dump installed; the
+ * handler stays while either remains and goes with the last one. */
+Test(dump, actions_run_on_sigquit_until_removed, .timeout = 60)
+{
+    struct sigaction original, now;
+    sigaction(SIGQUIT, NULL, &original);
+    atomic_int ran_a = 0, ran_b = 0;
+    al_dump_action_t *a, *b;
+    cr_assert_eq(al_dump_action_add(count_action, &ran_a, &a), 0);
+    cr_assert_eq(al_dump_action_add(count_action, &ran_b, &b), 0);
+    raise_and_wait();
+    cr_assert_eq(atomic_load(&ran_a), 1);
+    cr_assert_eq(atomic_load(&ran_b), 1);
+
+    al_dump_action_remove(a);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    cr_assert_eq(al_dump_on_sigquit(metrics_dump, NULL, out), 0);
+    al_dump_on_sigquit_remove(); /* the dump goes; action b keeps the handler */
+    raise_and_wait();
+    cr_assert_eq(atomic_load(&ran_a), 1);
+    cr_assert_eq(atomic_load(&ran_b), 2);
+    fclose(out);
+    cr_assert_eq(len, 0, "the removed dump printed: %s", text);
+    free(text);
+
+    al_dump_action_remove(b);
+    sigaction(SIGQUIT, NULL, &now);
+    cr_assert(now.sa_handler == original.sa_handler, "the previous disposition is back");
+    cr_assert_eq(al_dump_action_add(NULL, NULL, &a), AL_EINVAL);
+    al_dump_action_remove(NULL);
+}
+
 /* The real dump: the console model, fed by the stream's collector thread,
  * printed by the SIGQUIT watcher while both workers sit in one long
  * std-style sleep each. */
