@@ -25,24 +25,41 @@ lua_State *(*al_lua_new_state)(void);
 /* ---- the per-task record, found from any coroutine of its state ---- */
 
 typedef struct al_lua_task {
-    al_lua_pack_t init;   /* the function and its arguments, until the first poll */
-    lua_State *L;         /* the task's state (from the pool) */
-    lua_State *co;        /* the coroutine running the task's function */
-    int co_ref, env_ref;  /* registry references keeping them alive */
-    al_lua_op_t *pending; /* what the coroutine waits for */
+    al_lua_awaiter_t aw; /* the task's coroutine (aw.co) and what it waits for */
+    al_lua_pack_t init;  /* the function and its arguments, until the first poll */
+    lua_State *L;        /* the task's state (from the pool) */
+    int co_ref, env_ref; /* registry references keeping them alive */
     al_runtime_t *rt;
     char *failure; /* an error raised inside the state (copied) */
 } al_lua_task_t;
 
-/* The state's extra space holds the task running in it (NULL at top level). */
-static al_lua_task_t **al_lua_task_slot(lua_State *L)
+/* A thread's extra space holds its awaiter: for a task's coroutine, the
+ * task's; for a select branch, the branch's; NULL at the top level. New
+ * coroutines copy their state's main thread's. */
+static al_lua_awaiter_t **al_lua_slot(lua_State *L)
 {
     return lua_getextraspace(L);
 }
 
+void al_lua_set_awaiter(lua_State *L, al_lua_awaiter_t *aw)
+{
+    *al_lua_slot(L) = aw;
+}
+
+al_lua_awaiter_t *al_lua_awaiter(lua_State *L)
+{
+    return *al_lua_slot(L);
+}
+
+static al_lua_task_t *al_lua_task_of(lua_State *L)
+{
+    al_lua_awaiter_t *aw = *al_lua_slot(L);
+    return aw ? (al_lua_task_t *)aw->task : NULL;
+}
+
 bool al_lua_in_task(lua_State *L)
 {
-    return *al_lua_task_slot(L) != NULL;
+    return al_lua_task_of(L) != NULL;
 }
 
 /* ---- the default runtime ---- */
@@ -79,7 +96,7 @@ void al_lua_runtime_shutdown(void)
 
 al_runtime_t *al_lua_runtime(lua_State *L)
 {
-    al_lua_task_t *t = *al_lua_task_slot(L);
+    al_lua_task_t *t = al_lua_task_of(L);
     if (t)
         return t->rt;
     al_runtime_t *cur = al_runtime_current();
@@ -133,7 +150,7 @@ static lua_State *al_lua_state_take(void)
  * still held (guards, permits, handles) is released now, not later. */
 static void al_lua_state_give(lua_State *L)
 {
-    *al_lua_task_slot(L) = NULL;
+    *al_lua_slot(L) = NULL;
     lua_settop(L, 0);
     lua_gc(L, LUA_GCCOLLECT);
     al_lua_pool_t *pool = al_lua_pool();
@@ -190,9 +207,9 @@ static int al_lua_await_block_on(lua_State *L, al_lua_op_t *op, al_runtime_t *rt
 
 int al_lua_await(lua_State *L, al_lua_op_t *op)
 {
-    al_lua_task_t *t = *al_lua_task_slot(L);
-    if (t) {
-        if (L != t->co) {
+    al_lua_awaiter_t *aw = *al_lua_slot(L);
+    if (aw) {
+        if (L != aw->co) {
             const char *what = op->what;
             op->drop(op);
             return luaL_error(L,
@@ -202,7 +219,7 @@ int al_lua_await(lua_State *L, al_lua_op_t *op)
                               "try_send)",
                               what);
         }
-        t->pending = op;
+        aw->pending = op;
         return lua_yieldk(L, 0, lua_gettop(L), al_lua_await_k);
     }
     /* Top level: the implicit block_on. */
@@ -238,7 +255,7 @@ static void al_lua_task_release_state(al_lua_task_t *t)
     luaL_unref(t->L, LUA_REGISTRYINDEX, t->co_ref);
     luaL_unref(t->L, LUA_REGISTRYINDEX, t->env_ref);
     al_lua_state_give(t->L);
-    t->L = t->co = NULL;
+    t->L = t->aw.co = NULL;
 }
 
 /* The error value at the top of co, with a traceback, as text. */
@@ -262,7 +279,7 @@ static int al_lua_task_start(al_lua_task_t *t, char *err, size_t cap)
         return -1;
     }
     lua_State *L = t->L;
-    *al_lua_task_slot(L) = t;
+    *al_lua_slot(L) = &t->aw;
     lua_newtable(L); /* the task's _ENV: reads fall through to the globals */
     lua_newtable(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
@@ -271,12 +288,12 @@ static int al_lua_task_start(al_lua_task_t *t, char *err, size_t cap)
     lua_pushvalue(L, -1);
     t->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     int env = lua_gettop(L);
-    t->co = lua_newthread(L);
+    t->aw.co = lua_newthread(L);
     t->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushvalue(L, env);
-    lua_xmove(L, t->co, 1); /* co's slot 1: the environment, while unpacking */
-    int n = al_lua_unpack_env(t->co, &t->init, 1, err, cap);
-    lua_remove(t->co, 1);
+    lua_xmove(L, t->aw.co, 1); /* co's slot 1: the environment, while unpacking */
+    int n = al_lua_unpack_env(t->aw.co, &t->init, 1, err, cap);
+    lua_remove(t->aw.co, 1);
     if (n < 1)
         return -1;
     lua_settop(L, env - 1);
@@ -293,32 +310,32 @@ static al_poll_t al_lua_task_poll(void *f, al_context_t *cx, void *out)
         if (nargs < 0)
             return al_panic(cx, "%s", err);
     }
-    *al_lua_task_slot(t->L) = t;
+    *al_lua_slot(t->L) = &t->aw;
     for (;;) {
-        if (t->pending) {
-            al_poll_t r = t->pending->poll(t->pending, cx, t->co, &nargs);
+        if (t->aw.pending) {
+            al_poll_t r = t->aw.pending->poll(t->aw.pending, cx, t->aw.co, &nargs);
             if (r == AL_PENDING)
                 return AL_PENDING;
-            t->pending->drop(t->pending);
-            t->pending = NULL;
+            t->aw.pending->drop(t->aw.pending);
+            t->aw.pending = NULL;
         }
         int nres = 0;
-        int status = lua_resume(t->co, t->L, nargs, &nres);
+        int status = lua_resume(t->aw.co, t->L, nargs, &nres);
         if (status == LUA_YIELD) {
-            if (t->pending)
+            if (t->aw.pending)
                 continue; /* poll the new operation now: it may be ready */
-            lua_pop(t->co, nres);
+            lua_pop(t->aw.co, nres);
             return al_panic(cx, "coroutine.yield() called at a task's top level (a task "
                                 "is not a coroutine; use rt.task.yield_now())");
         }
         if (status != LUA_OK) {
-            char *msg = al_lua_task_error(t->co);
+            char *msg = al_lua_task_error(t->aw.co);
             al_poll_t r = al_panic(cx, "%s", msg ? msg : "out of memory");
             free(msg);
             return r;
         }
         al_lua_pack_t *res = out;
-        if (!al_lua_pack(t->co, -nres, nres, "return", NULL, res, err, sizeof err))
+        if (!al_lua_pack(t->aw.co, -nres, nres, "return", NULL, res, err, sizeof err))
             return al_panic(cx, "%s", err);
         return AL_READY;
     }
@@ -327,8 +344,8 @@ static al_poll_t al_lua_task_poll(void *f, al_context_t *cx, void *out)
 static void al_lua_task_drop(void *f)
 {
     al_lua_task_t *t = *(al_lua_task_t **)f;
-    if (t->pending)
-        t->pending->drop(t->pending);
+    if (t->aw.pending)
+        t->aw.pending->drop(t->aw.pending);
     al_lua_pack_free(&t->init);
     al_lua_task_release_state(t); /* finished or cancelled: back to the pool */
     free(t->failure);
@@ -678,6 +695,7 @@ int al_lua_spawn(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char 
     al_lua_task_t *t = calloc(1, sizeof *t);
     if (!t)
         return luaL_error(L, "out of memory");
+    t->aw.task = t;
     char err[512];
     if (!al_lua_pack(L, idx, nargs + 1, "spawn", nargs < 16 ? names : NULL, &t->init, err,
                      sizeof err)) {

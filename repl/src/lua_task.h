@@ -34,6 +34,19 @@ struct al_lua_op {
     const char *what; /* "sleep", "lock", ... for dumps */
 };
 
+/* Where awaits land: a coroutine that may wait (a task's own coroutine, or
+ * a branch of rt.select), and the operation it waits for. */
+typedef struct al_lua_awaiter {
+    lua_State *co;
+    al_lua_op_t *pending;
+    void *task; /* the task it belongs to (lua_task.c), NULL at the top level */
+} al_lua_awaiter_t;
+
+/* The awaiter of thread L (NULL at the top level) / set it (for a new
+ * select branch coroutine). */
+al_lua_awaiter_t *al_lua_awaiter(lua_State *L);
+void al_lua_set_awaiter(lua_State *L, al_lua_awaiter_t *aw);
+
 /* Wait for op (taking it over) from a Lua C function: `return al_lua_await(L, op);`.
  * Returns the operation's results, or raises its error. */
 int al_lua_await(lua_State *L, al_lua_op_t *op);
