@@ -451,7 +451,8 @@ static void al__stream_round(al_stream_t *st, uint64_t cut)
         }
         st->pos_cap = n;
     }
-    memcpy(st->snap, st->rings, n * sizeof *st->snap);
+    if (n) /* before the first thread registers, both tables are still NULL */
+        memcpy(st->snap, st->rings, n * sizeof *st->snap);
     pthread_mutex_unlock(&st->rings_lock);
     al__ring_t **rings = st->snap;
 
