@@ -37,7 +37,7 @@
 
 enum { SL_POLL, SL_PARK, SL_SEARCH, SL_BLOCKED, SL_RUN, SL_SPAN, SL_FINISH };
 /* Where a slice's begin came from, when not from its own begin event. */
-enum { BEGIN_EVENT, BEGIN_BEFORE_EXPORT, BEGIN_AT_UNPARK };
+enum { BEGIN_EVENT, BEGIN_BEFORE_EXPORT, BEGIN_IMPLICIT };
 #define AL__M(k) (1u << (k))
 
 typedef struct {
@@ -58,8 +58,8 @@ typedef struct {
     bool announced; /* thread_name written */
     bool began;     /* a slice began here (no more "open since before" slices) */
     bool dropped;   /* this thread lost events */
-    bool unparked;  /* nothing began since the last UNPARK (at unparked_at) */
-    uint64_t unparked_at;
+    bool seen;      /* an event of this thread was handled (at prev_ts) */
+    uint64_t prev_ts;
     al_thread_kind_t kind;
     int16_t worker;
 } al__track_t;
@@ -335,6 +335,8 @@ static void *al__pf_grow(al_perfetto_writer_t *w, void *arr, uint32_t *cap, uint
 {
     if (need < *cap)
         return arr;
+    if (need >= UINT32_MAX / 2)
+        return NULL; /* damaged input: no id is that large; skip what refers to it */
     uint32_t c = *cap ? *cap : first;
     while (c <= need)
         c *= 2;
@@ -765,7 +767,8 @@ static void al__pf_write_slice(al_perfetto_writer_t *w, uint16_t thread, const a
     bool empty = w->len && w->line[w->len - 1] == '{';
     if (s->origin != BEGIN_EVENT) {
         al__pf_puts(w, empty ? "\"begin\":" : ",\"begin\":");
-        al__pf_puts(w, s->origin == BEGIN_AT_UNPARK ? "\"at unpark\"" : "\"before the export\"");
+        al__pf_puts(w,
+                    s->origin == BEGIN_IMPLICIT ? "\"no SEARCH_BEGIN\"" : "\"before the export\"");
         empty = false;
     }
     if (closed_by) {
@@ -859,7 +862,6 @@ static void al__pf_push(al_perfetto_writer_t *w, al__track_t *tr, al__slice_t s)
     tr->stack = grown;
     tr->stack[tr->depth++] = s;
     tr->began = true;
-    tr->unparked = false;
 }
 
 /* Write the "task end" slice at the top (closing), and the pool run it ends. */
@@ -874,14 +876,17 @@ static void al__pf_pop_closing(al_perfetto_writer_t *w, uint16_t thread, al__tra
     }
 }
 
-/* A worker woken to search emits no SEARCH_BEGIN: its search began when it
- * unparked. Open that search now (at a STEAL or SEARCH_END). */
+/* A worker that turns searcher when it unparks (or when a park is cut short
+ * by a notification) emits no SEARCH_BEGIN. At its first STEAL or its
+ * SEARCH_END, open that search from the previous event of the thread (the
+ * UNPARK, or the SEARCH_END before the park): nothing happened on the thread
+ * since, so the slice nests. */
 static void al__pf_implicit_search(al_perfetto_writer_t *w, al__track_t *tr)
 {
-    if (tr->unparked && al__pf_find(tr, SL_SEARCH, 0) < 0)
+    if (tr->seen && al__pf_find(tr, SL_SEARCH, 0) < 0)
         al__pf_push(
             w, tr,
-            (al__slice_t){.begin = tr->unparked_at, .kind = SL_SEARCH, .origin = BEGIN_AT_UNPARK});
+            (al__slice_t){.begin = tr->prev_ts, .kind = SL_SEARCH, .origin = BEGIN_IMPLICIT});
 }
 
 /* A slice's own end event: close it (and what is above it). When it is not
@@ -1049,8 +1054,6 @@ static void al__pf_event(al_perfetto_writer_t *w, const al_trace_event_t *e)
     case AL_EV_UNPARK:
         al__pf_end_slice(w, th, tr, al__pf_find(tr, SL_PARK, 0), e,
                          (al__slice_t){.a = 1, .kind = SL_PARK});
-        tr->unparked = true;
-        tr->unparked_at = ts;
         break;
     case AL_EV_SEARCH_END:
         al__pf_implicit_search(w, tr);
@@ -1108,7 +1111,7 @@ static void al__pf_event(al_perfetto_writer_t *w, const al_trace_event_t *e)
                     al__pf_async(w, "b", (uint16_t)tid, s.begin, s.a, s.name, s.task, NULL);
                     al__pf_async(w, "e", th, ts, s.a, s.name, s.task, NULL);
                 }
-                return;
+                goto done;
             }
         }
         for (uint32_t i = 0; i < w->num_lifted; i++) {
@@ -1116,7 +1119,7 @@ static void al__pf_event(al_perfetto_writer_t *w, const al_trace_event_t *e)
                 continue;
             al__pf_async(w, "e", th, ts, e->a, w->lifted[i].name, w->lifted[i].task, NULL);
             w->lifted[i] = w->lifted[--w->num_lifted];
-            return;
+            goto done;
         }
         w->unmatched++;
         break;
@@ -1168,7 +1171,7 @@ static void al__pf_event(al_perfetto_writer_t *w, const al_trace_event_t *e)
         case AL_QUEUE_LIFO:
         case AL_QUEUE_LOCAL:
             if (e->worker < 0)
-                return;
+                goto done;
             qi = Q_WORKER0 + (uint32_t)e->worker;
             lifo = e->a == AL_QUEUE_LIFO;
             break;
@@ -1182,7 +1185,7 @@ static void al__pf_event(al_perfetto_writer_t *w, const al_trace_event_t *e)
             qi = Q_BLOCKING;
             break;
         default:
-            return;
+            goto done;
         }
         al__pf_enqueue(w, e->task, qi, lifo);
         break;
@@ -1262,6 +1265,9 @@ static void al__pf_event(al_perfetto_writer_t *w, const al_trace_event_t *e)
     default:
         break; /* timers, I/O, resources, channels, semaphores, wakers: not drawn */
     }
+done:
+    tr->seen = true;
+    tr->prev_ts = ts;
     al__pf_flush_counters(w, th, ts);
 }
 

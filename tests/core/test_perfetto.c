@@ -232,6 +232,9 @@ Test(perfetto, lost_ends_are_closed_at_the_next_conflict_and_at_the_end)
     /* Worker 1 was parked when the export began: its first event ends it. */
     feed(w, 1000, 0, 0, AL_EV_POLL_BEGIN, 5, 0, 0, 0);
     feed(w, 1500, 1, 1, AL_EV_UNPARK, 0, AL_UNPARK_TIMER, 0, 0);
+    /* Woken to search: no SEARCH_BEGIN, the search starts at the UNPARK. */
+    feed(w, 1600, 1, 1, AL_EV_STEAL, 0, 0, 1, 0);
+    feed(w, 1700, 1, 1, AL_EV_SEARCH_END, 0, 1, 0, 0);
     feed(w, 2000, 0, 0, AL_EV_PARK, 0, 1, 0, 0);       /* POLL_END of task 5 lost */
     feed(w, 3000, 0, 0, AL_EV_POLL_BEGIN, 6, 0, 0, 0); /* UNPARK lost */
     feed(w, 3200, 0, 0, AL_EV_BLOCK_BEGIN, 6, AL_BLOCK_SPIN, 1, 0);
@@ -252,6 +255,11 @@ Test(perfetto, lost_ends_are_closed_at_the_next_conflict_and_at_the_end)
         root, "XisfCbe",
         "X t2 @1000 +500 park \"parked\" {\"begin\":\"before the export\",\"where\":\"driver\","
         "\"why\":\"timer\"}\n"
+        "s t1 @1600 steal \"steal\" id=1\n"
+        "f t2 @1600 steal \"steal\" id=1 bp=e\n"
+        "i t2 @1600 steal \"steal\" s=t {\"tasks\":1,\"victim\":0}\n"
+        "X t2 @1500 +200 search \"searching\" {\"begin\":\"no SEARCH_BEGIN\","
+        "\"found_work\":true}\n"
         "X t1 @1000 +1000 poll \"task 5\" {\"closed_by\":\"PARK\",\"task\":5}\n"
         "X t1 @2000 +1000 park \"parked\" {\"closed_by\":\"POLL_BEGIN\",\"where\":\"driver\"}\n"
         "X t1 @3200 +200 block \"blocked: spin\" "
@@ -500,6 +508,108 @@ Test(perfetto, progress_counts_errors_and_arguments)
     }
 }
 
+/* ---- arbitrary sequences (damaged or hostile input) ---------------------------------------------
+ */
+
+static size_t check_nesting_and_pairs(const json_t *root);
+
+static uint64_t rnd(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+Test(perfetto, arbitrary_event_sequences_still_nest_and_pair)
+{
+    static const al_event_kind_t kinds[] = {
+        AL_EV_POLL_BEGIN,   AL_EV_POLL_END,      AL_EV_PARK,        AL_EV_UNPARK,
+        AL_EV_SEARCH_BEGIN, AL_EV_SEARCH_END,    AL_EV_BLOCK_BEGIN, AL_EV_BLOCK_END,
+        AL_EV_BLOCKING_RUN, AL_EV_SPAN_BEGIN,    AL_EV_SPAN_END,    AL_EV_TASK_SPAWN,
+        AL_EV_TASK_END,     AL_EV_TASK_SCHEDULE, AL_EV_WAKE,        AL_EV_STEAL,
+        AL_EV_OVERFLOW,     AL_EV_LINT,          AL_EV_USER_LOG,    AL_EV_BLOCKING_THREAD_EXIT,
+        AL_EV__COUNT + 3};
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (int round = 0; round < 40; round++) {
+        pf_out_t o;
+        pf_open(&o, NULL);
+        feed_header(o.w, 3);
+        for (uint16_t t = 0; t < 5; t++)
+            C->on_thread(o.w, t, "t",
+                         t < 3    ? AL_THREAD_WORKER
+                         : t == 3 ? AL_THREAD_BLOCKING
+                                  : AL_THREAD_OTHER,
+                         t < 3 ? (int16_t)t : AL_EV_NOT_WORKER);
+        C->on_string(o.w, 1, "s", 1);
+        uint64_t ts = 0;
+        for (int k = 0; k < 1500; k++) {
+            uint64_t r = rnd(&x);
+            al_event_kind_t kind = kinds[r % (sizeof kinds / sizeof kinds[0])];
+            uint16_t thread = (uint16_t)((r >> 8) % 6); /* 5: never announced */
+            int16_t worker = thread < 3 ? (int16_t)thread : AL_EV_NOT_WORKER;
+            ts += (r >> 12) % 3 * 100; /* equal timestamps too */
+            feed(o.w, ts, thread, worker, kind, 1 + (r >> 16) % 6, (r >> 24) % 5, (r >> 32) % 5,
+                 (uint32_t)((r >> 40) % 3));
+            if ((r >> 48) % 200 == 0)
+                C->on_drops(o.w, thread, (uint64_t)k);
+        }
+        if (round % 2)
+            C->on_end(o.w);
+        json_t *root = pf_close(&o);
+        check_nesting_and_pairs(root);
+        json_decref(root);
+        free(o.buf);
+    }
+}
+
+/* ---- a tee: consumers subscribed one by one could each miss a different
+ * first batch (a late subscriber starts at the next one); through a tee they
+ * all see the same calls. */
+
+typedef struct {
+    const al_stream_consumer_t *vt[3];
+    void *self[3];
+} tee_t;
+
+#define TEE_EACH(t, call)                                                                          \
+    for (int k = 0; k < 3 && (t)->vt[k]; k++)                                                      \
+    (t)->vt[k]->call
+
+static void tee_header(void *p, const al_stream_header_t *h)
+{
+    tee_t *t = p;
+    TEE_EACH(t, on_header(t->self[k], h));
+}
+static void tee_thread(void *p, uint16_t id, const char *name, al_thread_kind_t kind,
+                       int16_t worker)
+{
+    tee_t *t = p;
+    TEE_EACH(t, on_thread(t->self[k], id, name, kind, worker));
+}
+static void tee_string(void *p, uint32_t id, const char *str, size_t len)
+{
+    tee_t *t = p;
+    TEE_EACH(t, on_string(t->self[k], id, str, len));
+}
+static void tee_events(void *p, const al_trace_event_t *ev, size_t n)
+{
+    tee_t *t = p;
+    TEE_EACH(t, on_events(t->self[k], ev, n));
+}
+static void tee_drops(void *p, uint16_t thread, uint64_t total)
+{
+    tee_t *t = p;
+    TEE_EACH(t, on_drops(t->self[k], thread, total));
+}
+static void tee_end(void *p)
+{
+    tee_t *t = p;
+    TEE_EACH(t, on_end(t->self[k]));
+}
+static const al_stream_consumer_t tee_vt = {tee_header, tee_thread, tee_string,
+                                            tee_events, tee_drops,  tee_end};
+
 /* ---- (b) a real run: two workers, yields, spawns, blocking, a contended mutex -------------------
  */
 
@@ -697,19 +807,110 @@ static int by_tid_ts_task(const void *pa, const void *pb)
     return a->task < b->task ? -1 : a->task > b->task;
 }
 
+/* What any export must satisfy: slices on one track nest strictly; flows
+ * come in s/f pairs pointing forward in time; async spans in b/e pairs.
+ * Returns the number of flows. */
+static size_t check_nesting_and_pairs(const json_t *root)
+{
+    json_t *events = json_object_get(root, "traceEvents");
+    size_t n = json_array_size(events), ns = 0, nb = 0;
+    slice_t *slices = calloc(n + 1, sizeof *slices);
+    long long *flows_s = calloc(n + 1, sizeof *flows_s), *flows_f = calloc(n + 1, sizeof *flows_f);
+    long long *flow_s_ts = calloc(n + 1, sizeof *flow_s_ts);
+    long long *flow_f_ts = calloc(n + 1, sizeof *flow_f_ts);
+    json_t **begins = calloc(n + 1, sizeof *begins);
+    size_t i;
+    json_t *e;
+    json_array_foreach(events, i, e)
+    {
+        const char *ph = json_string_value(json_object_get(e, "ph"));
+        const char *name = json_string_value(json_object_get(e, "name"));
+        const char *cat = json_string_value(json_object_get(e, "cat"));
+        cr_assert_not_null(ph);
+        cr_assert_not_null(name);
+        long long ts = ns_of(json_object_get(e, "ts"));
+        long long tid = json_integer_value(json_object_get(e, "tid"));
+        if (!strcmp(ph, "X")) {
+            long long dur = ns_of(json_object_get(e, "dur"));
+            cr_assert_geq(dur, 0);
+            slices[ns++] = (slice_t){tid, ts, ts + dur, 0, name};
+        } else if (!strcmp(ph, "s") || !strcmp(ph, "f")) {
+            long long id = json_integer_value(json_object_get(e, "id"));
+            cr_assert(id > 0 && id <= (long long)n, "flow id %lld", id);
+            cr_assert(!strcmp(cat, "wake") || !strcmp(cat, "steal"));
+            cr_assert_str_eq(name, cat);
+            if (ph[0] == 's') {
+                flows_s[id]++;
+                flow_s_ts[id] = ts;
+            } else {
+                cr_assert_str_eq(json_string_value(json_object_get(e, "bp")), "e");
+                flows_f[id]++;
+                flow_f_ts[id] = ts;
+            }
+        } else if (!strcmp(ph, "b")) {
+            begins[nb++] = e;
+        } else if (!strcmp(ph, "e")) {
+            /* Its "b" came first, with the same id and name. */
+            const char *id = json_string_value(json_object_get(e, "id"));
+            size_t k = 0;
+            while (k < nb &&
+                   (!begins[k] || strcmp(json_string_value(json_object_get(begins[k], "id")), id) ||
+                    strcmp(json_string_value(json_object_get(begins[k], "name")), name)))
+                k++;
+            cr_assert_lt(k, nb, "async end %s \"%s\" without a begin", id, name);
+            cr_assert_leq(ns_of(json_object_get(begins[k], "ts")), ts);
+            begins[k] = NULL;
+        }
+    }
+    for (size_t k = 0; k < nb; k++)
+        cr_assert_null(begins[k], "async begin without an end");
+
+    qsort(slices, ns, sizeof *slices, by_start_then_longest);
+    slice_t **stack = calloc(ns + 1, sizeof *stack);
+    size_t depth = 0;
+    for (size_t k = 0; k < ns; k++) {
+        if (k && slices[k].tid != slices[k - 1].tid)
+            depth = 0;
+        while (depth && stack[depth - 1]->end <= slices[k].ts)
+            depth--;
+        if (depth)
+            cr_assert_leq(slices[k].end, stack[depth - 1]->end,
+                          "track %lld: \"%s\" [%lld, %lld] overlaps \"%s\" [%lld, %lld]",
+                          slices[k].tid, slices[k].name, slices[k].ts, slices[k].end,
+                          stack[depth - 1]->name, stack[depth - 1]->ts, stack[depth - 1]->end);
+        stack[depth++] = &slices[k];
+    }
+
+    size_t flows = 0;
+    for (size_t id = 1; id <= n; id++) {
+        cr_assert_eq(flows_s[id], flows_f[id], "flow %zu: %lld starts, %lld ends", id, flows_s[id],
+                     flows_f[id]);
+        cr_assert_leq(flows_s[id], 1);
+        if (flows_s[id]) {
+            cr_assert_leq(flow_s_ts[id], flow_f_ts[id]);
+            flows++;
+        }
+    }
+    free(stack);
+    free(begins);
+    free(flows_s);
+    free(flows_f);
+    free(flow_s_ts);
+    free(flow_f_ts);
+    free(slices);
+    return flows;
+}
+
 /* Everything a viewer needs from an export of `rec`. With `whole`, also
  * what the scene must show (nothing was dropped). */
 static void check_export(const json_t *root, const ts_rec_t *rec, bool whole)
 {
     json_t *events = json_object_get(root, "traceEvents");
     size_t n = json_array_size(events);
-    slice_t *slices = calloc(n + 1, sizeof *slices), *polls = calloc(n + 1, sizeof *polls);
-    size_t ns = 0, np = 0, counters = 0, worker_queue_counters = 0, alive_counters = 0;
+    slice_t *polls = calloc(n + 1, sizeof *polls);
+    size_t np = 0, counters = 0, worker_queue_counters = 0, alive_counters = 0;
     bool worker_named[2] = {false, false}, *tid_named = calloc(rec->num_threads + 2, 1);
     size_t blocked_sleep = 0, runs = 0, spans = 0, logs = 0, lints = 0, spawns = 0;
-    long long *flows_s = calloc(n + 1, sizeof *flows_s), *flows_f = calloc(n + 1, sizeof *flows_f);
-    long long *flow_s_ts = calloc(n + 1, sizeof *flow_s_ts);
-    long long *flow_f_ts = calloc(n + 1, sizeof *flow_f_ts);
     size_t i;
     json_t *e;
     json_array_foreach(events, i, e)
@@ -719,8 +920,6 @@ static void check_export(const json_t *root, const ts_rec_t *rec, bool whole)
         const char *cat = json_string_value(json_object_get(e, "cat"));
         json_t *args = json_object_get(e, "args");
         long long tid = json_integer_value(json_object_get(e, "tid"));
-        cr_assert_not_null(ph);
-        cr_assert_not_null(name);
         if (!strcmp(ph, "M")) {
             if (!strcmp(name, "thread_name")) {
                 const char *tn = json_string_value(json_object_get(args, "name"));
@@ -735,26 +934,12 @@ static void check_export(const json_t *root, const ts_rec_t *rec, bool whole)
         if (!strcmp(ph, "X")) {
             cr_assert(tid_named[tid], "slice on an unnamed track %lld", tid);
             long long dur = ns_of(json_object_get(e, "dur"));
-            cr_assert_geq(dur, 0);
-            slices[ns++] = (slice_t){tid, ts, ts + dur, 0, name};
             if (!strcmp(cat, "poll") && !json_object_get(args, "begin"))
                 polls[np++] = (slice_t){tid, ts, ts + dur,
                                         json_integer_value(json_object_get(args, "task")), name};
             blocked_sleep += !strcmp(name, "blocked: thread sleep");
             runs += !strcmp(name, "blocking-pool run");
             spans += !strcmp(cat, "user");
-        } else if (!strcmp(ph, "s") || !strcmp(ph, "f")) {
-            long long id = json_integer_value(json_object_get(e, "id"));
-            cr_assert(id > 0 && id <= (long long)n, "flow id %lld", id);
-            cr_assert(!strcmp(cat, "wake") || !strcmp(cat, "steal"));
-            if (ph[0] == 's') {
-                flows_s[id]++;
-                flow_s_ts[id] = ts;
-            } else {
-                cr_assert_str_eq(json_string_value(json_object_get(e, "bp")), "e");
-                flows_f[id]++;
-                flow_f_ts[id] = ts;
-            }
         } else if (!strcmp(ph, "C")) {
             counters++;
             worker_queue_counters += !strncmp(name, "worker ", 7);
@@ -792,35 +977,7 @@ static void check_export(const json_t *root, const ts_rec_t *rec, bool whole)
                   "poll %zu: task %lld at %lld on %lld, slice: task %lld at %lld on %lld", k,
                   want[k].task, want[k].ts, want[k].tid, polls[k].task, polls[k].ts, polls[k].tid);
 
-    /* Slices on one track nest strictly. */
-    qsort(slices, ns, sizeof *slices, by_start_then_longest);
-    slice_t *stack[256];
-    size_t depth = 0;
-    for (size_t k = 0; k < ns; k++) {
-        if (k && slices[k].tid != slices[k - 1].tid)
-            depth = 0;
-        while (depth && stack[depth - 1]->end <= slices[k].ts)
-            depth--;
-        if (depth)
-            cr_assert_leq(slices[k].end, stack[depth - 1]->end,
-                          "track %lld: \"%s\" [%lld, %lld] overlaps \"%s\" [%lld, %lld]",
-                          slices[k].tid, slices[k].name, slices[k].ts, slices[k].end,
-                          stack[depth - 1]->name, stack[depth - 1]->ts, stack[depth - 1]->end);
-        cr_assert_lt(depth, 256);
-        stack[depth++] = &slices[k];
-    }
-
-    /* Flows come in pairs, the arrow pointing forward in time. */
-    size_t flows = 0;
-    for (size_t id = 1; id <= n; id++) {
-        cr_assert_eq(flows_s[id], flows_f[id], "flow %zu: %lld starts, %lld ends", id, flows_s[id],
-                     flows_f[id]);
-        cr_assert_leq(flows_s[id], 1);
-        if (flows_s[id]) {
-            cr_assert_leq(flow_s_ts[id], flow_f_ts[id]);
-            flows++;
-        }
-    }
+    size_t flows = check_nesting_and_pairs(root);
     cr_assert_gt(counters, 0);
     json_t *meta = json_object_get(root, "metadata");
     uint64_t dropped = 0;
@@ -842,12 +999,7 @@ static void check_export(const json_t *root, const ts_rec_t *rec, bool whole)
         cr_assert_eq(json_integer_value(json_object_get(meta, "unmatched_ends")), 0);
         cr_assert_eq(json_integer_value(json_object_get(meta, "slices_closed_early")), 0);
     }
-    free(flows_s);
-    free(flows_f);
-    free(flow_s_ts);
-    free(flow_f_ts);
     free(want);
-    free(slices);
     free(polls);
     free(tid_named);
 }
@@ -857,18 +1009,18 @@ Test(perfetto, a_real_run_exports_nested_slices_flows_and_counters, .timeout = 6
     al_runtime_t *rt = tf_runtime(AL_MULTI_THREAD, 2);
     ts_rec_t rec;
     ts_rec_init(&rec);
-    al_stream_t *st = NULL;
-    cr_assert_eq(al_stream_start(rt, NULL, &st), 0);
-    cr_assert_eq(al_stream_subscribe(st, ts_rec_vt(), &rec), 0);
     pf_out_t live;
     pf_open(&live, NULL);
-    cr_assert_eq(al_stream_subscribe(st, &al_perfetto_consumer, live.w), 0);
     char *trace = NULL;
     size_t trace_len = 0;
     FILE *tf = open_memstream(&trace, &trace_len);
     al_tracefile_writer_t *tw;
     cr_assert_eq(al_tracefile_writer_open_file(tf, &tw), 0);
-    cr_assert_eq(al_stream_subscribe(st, &al_tracefile_writer_consumer, tw), 0);
+    tee_t tee = {{ts_rec_vt(), &al_perfetto_consumer, &al_tracefile_writer_consumer},
+                 {&rec, live.w, tw}};
+    al_stream_t *st = NULL;
+    cr_assert_eq(al_stream_start(rt, NULL, &st), 0);
+    cr_assert_eq(al_stream_subscribe(st, &tee_vt, &tee), 0);
 
     scene_t *s = calloc(1, sizeof *s);
     s->yields = 5;
@@ -918,12 +1070,12 @@ Test(perfetto, dropped_events_never_break_nesting_or_pairing, .timeout = 60)
     ts_rec_init(&rec);
     /* 64 events per thread, drained every 100 ms: most of the run is lost. */
     al_stream_config_t cfg = {.ring_events = 64, .collect_every_us = 100000};
-    al_stream_t *st = NULL;
-    cr_assert_eq(al_stream_start(rt, &cfg, &st), 0);
-    cr_assert_eq(al_stream_subscribe(st, ts_rec_vt(), &rec), 0);
     pf_out_t out;
     pf_open(&out, NULL);
-    cr_assert_eq(al_stream_subscribe(st, &al_perfetto_consumer, out.w), 0);
+    tee_t tee = {{ts_rec_vt(), &al_perfetto_consumer}, {&rec, out.w}};
+    al_stream_t *st = NULL;
+    cr_assert_eq(al_stream_start(rt, &cfg, &st), 0);
+    cr_assert_eq(al_stream_subscribe(st, &tee_vt, &tee), 0);
     scene_t *s = calloc(1, sizeof *s);
     s->yields = 200;
     tf_run(rt, &scene_vt, s);
