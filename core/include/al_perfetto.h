@@ -15,10 +15,11 @@
  * stream's clock_base_ns. One process ("asynclab runtime"); one thread track
  * per recording thread, named by "thread_name" metadata (workers sorted
  * first). On a track:
- *   X slices  a poll (task name, or "task N"), nested in a "blocking-pool run"
- *             on pool threads; "parked"; "searching"; "blocked: <what>"
- *             (thread sleep, std mutex, spin, block_in_place, sync io); user
- *             spans (al_trace_span_begin)
+ *   X slices  a poll (task name, or "task N"); "task end" (the last poll's
+ *             end to TASK_END and the JoinHandle wake); both nested in a
+ *             "blocking-pool run" on pool threads; "parked"; "searching";
+ *             "blocked: <what>" (thread sleep, std mutex, spin,
+ *             block_in_place, sync io); user spans (al_trace_span_begin)
  *   instants  spawns, lints, user logs, steals, lock contention, drops
  *   flows     "wake": from the slice that woke a task to its next poll;
  *             "steal": from the victim worker's slice to the thief's search
@@ -33,7 +34,8 @@
  * Approximations (docs/observability.md): queue depths are modelled from
  * TASK_SCHEDULE / POLL_BEGIN / STEAL / OVERFLOW (which task a steal took, and
  * batches moved from the inject queue to a local queue, are not in the
- * events); alive tasks count only tasks spawned while recording; a wake from
+ * events); alive tasks count only tasks spawned while recording; a search
+ * with no SEARCH_BEGIN starts at the thread's previous event; a wake from
  * outside every slice, or a steal from a worker outside every slice, has no
  * arrow.
  */
