@@ -55,7 +55,8 @@ typedef struct al_perfetto_options {
     bool no_flows;            /* leave out the wake and steal arrows */
     bool no_counters;         /* leave out the queue-depth and alive-task counters */
     /* Called from the consumer callbacks once at least progress_every more
-     * JSON events were written (0: every 65536), and once when closing. */
+     * JSON events were written (0: every 65536), and once when the JSON is
+     * finished (on_end, or _close). */
     void (*progress)(void *user, uint64_t events_written);
     void *progress_user;
     uint64_t progress_every;
@@ -68,8 +69,9 @@ extern const al_stream_consumer_t al_perfetto_consumer;
 /* Stream events consumed and JSON events written so far (either may be NULL). */
 void al_perfetto_writer_counts(const al_perfetto_writer_t *w, uint64_t *events_in,
                                uint64_t *events_out);
-/* Finish the JSON (if on_end did not), flush and free. 0, or the first
- * error met: a negated errno from writing, or AL_ENOMEM. */
+/* Finish the JSON (if on_end did not), flush and free; call it once the
+ * stream has stopped or the replay returned. 0, or the first error met: a
+ * negated errno from writing, or AL_ENOMEM. */
 int al_perfetto_writer_close(al_perfetto_writer_t *w);
 
 #endif
