@@ -67,9 +67,10 @@ endef
 
 # Criterion cannot start under ThreadSanitizer (Snaipe/Criterion#274), so the
 # TSan build compiles the same tests against the stand-in in tests/tsan/.
-TESTLIB_release := -lcriterion
-TESTLIB_asan    := -lcriterion
-TESTLIB_clang   := -lcriterion
+TESTLIB_release := -lcriterion -ljansson
+TESTLIB_asan    := -lcriterion -ljansson
+TESTLIB_clang   := -lcriterion -ljansson
+TESTLIB_tsan    := -ljansson
 TESTINC_tsan    := -Itests/tsan
 TESTRUNNER_tsan := $(BUILD)/tsan/tests/runner.o
 

@@ -9,14 +9,16 @@
 #   --check   only report what is missing (exit 1 if anything is)
 set -eu
 
-# Build: compilers, pkg-config. Tests: Criterion (test framework), the
-# sanitizer runtimes come with gcc-12 (libasan8, libubsan1, libtsan2).
+# Build: compilers, pkg-config. Tests: Criterion (test framework), Jansson
+# (parses the Perfetto export), the sanitizer runtimes come with gcc-12
+# (libasan8, libubsan1, libtsan2).
 # Later layers: Lua 5.4 (REPL), readline (line editing), SDL2 (visualizer).
 PACKAGES="
   build-essential
   clang
   pkg-config
   libcriterion-dev
+  libjansson-dev
   liblua5.4-dev
   lua5.4
   libreadline-dev

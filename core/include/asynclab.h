@@ -14,6 +14,9 @@
  *   al_dump.h     task dumps on SIGQUIT
  *   al_tracefile.h  trace files: write the stream to disk, read it back
  *   al_flight.h     flight recorder: the last seconds / MiB in memory, saved on demand or on a hang
+ *   al_console.h    the console model (tasks, resources, workers) and task dumps
+ *   al_lint.h       lints: lost wakers, long polls, deadlocks, leaks, ...
+ *   al_perfetto.h   Chrome Trace Event JSON export (ui.perfetto.dev)
  *   al_local_set.h  LocalSet: tasks that never leave one thread
  *   al_join_set.h   JoinSet: spawned tasks awaited as they finish
  *   al_select.h     select / join_all over sub-futures
@@ -45,6 +48,7 @@
 #include "al_console.h"
 #include "al_lint.h"
 #include "al_flight.h"
+#include "al_perfetto.h"
 #include "al_future.h"
 #include "al_runtime.h"
 #include "al_task.h"

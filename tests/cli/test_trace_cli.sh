@@ -58,6 +58,12 @@ head -1 "$DIR/tasks.csv" | grep -q "^id,name,parent,kind,state" || fail "tasks.c
 rows=$(($(wc -l <"$DIR/tasks.csv") - 1))
 [ "$rows" -ge 100 ] || fail "tasks.csv has $rows rows"
 
+checks=$((checks + 1))
+"$ASYNCLAB" trace export --perfetto "$T" "$DIR/demo.json" 2>"$DIR/export.err" || fail "export --perfetto exited $?"
+grep -q "trace events" "$DIR/export.err" || fail "export --perfetto did not report its counts"
+head -c 15 "$DIR/demo.json" | grep -q '{"traceEvents"' || fail "demo.json is not a trace event file"
+grep -q '"thread_name"' "$DIR/demo.json" || fail "demo.json has no named tracks"
+
 # Damaged input: a clear message with the byte offset; events before it kept.
 # A cut that lands between two records is a file still being written (no
 # end record, exit 0); one inside a record is damage (exit 1).
