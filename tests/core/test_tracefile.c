@@ -312,16 +312,11 @@ Test(tracefile, asynclab_trace_env_records_a_runtime_to_a_file, .timeout = 60)
         starts += replay.ev[i].kind == AL_EV_RUNTIME_START;
         shutdowns += replay.ev[i].kind == AL_EV_RUNTIME_SHUTDOWN;
     }
-    uint64_t dropped = 0;
-    for (uint32_t i = 0; i < 256; i++)
-        dropped += replay.drops[i];
-    cr_assert_leq(starts, 1);
-    cr_assert_leq(shutdowns, 1);
-    cr_assert_geq(starts + shutdowns + dropped, 2, "start and shutdown, or their drops");
-    /* Root, its 30 descendants and the join task; on a loaded machine the
-     * recorder may drop some (counted, never silent). */
-    cr_assert_geq(spawns + dropped, 31, "%zu spawns, %llu dropped", spawns,
-                  (unsigned long long)dropped);
+    cr_assert_eq(starts, 1);
+    cr_assert_eq(shutdowns, 1);
+    /* The root spawns its two children before it returns; their own
+     * children may still be unspawned when the runtime shuts down. */
+    cr_assert_geq(spawns, 3, "root and its two children: %zu", spawns);
     ts_rec_free(&replay);
     unlink(path);
 }
