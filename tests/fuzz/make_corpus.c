@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "al_event.h"
+#include "al_runtime.h"
 #include "al_stream.h"
 #include "al_tracefile.h"
 
@@ -117,7 +118,7 @@ typedef struct {
 
 static const al_stream_header_t default_header = {.version = AL_STREAM_VERSION,
                                                   .num_workers = 2,
-                                                  .flavor = 1,
+                                                  .flavor = AL_MULTI_THREAD,
                                                   .global_queue_interval = 61,
                                                   .event_interval = 61,
                                                   .max_blocking_threads = 512,
@@ -258,7 +259,7 @@ static void valid_traces(void)
 
     al_stream_header_t ct = default_header;
     ct.num_workers = 1;
-    ct.flavor = 0;
+    ct.flavor = AL_CURRENT_THREAD;
     tw_open(&t, &ct);
     b = tw_close(&t, true);
     emit(&b, "valid-minimal");
@@ -281,7 +282,7 @@ static void valid_traces(void)
      * UINT64_MAX, a task id delta that wraps, time ending at UINT64_MAX. */
     al_stream_header_t big = {.version = AL_STREAM_VERSION,
                               .num_workers = 1024,
-                              .flavor = 1,
+                              .flavor = AL_MULTI_THREAD,
                               .global_queue_interval = UINT32_MAX,
                               .event_interval = UINT32_MAX,
                               .max_blocking_threads = UINT32_MAX,
