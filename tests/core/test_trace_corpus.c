@@ -194,3 +194,44 @@ Test(trace_corpus, bad_seeds_give_their_error_at_their_offset)
     cr_assert_geq(counts[2], 2, "%zu bad-version-* seeds", counts[2]);
     corpus_close(&c);
 }
+
+/* ---- regressions: reader bugs found by fuzzing and review ---- */
+
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    for (; v >= 0x80; v >>= 7)
+        p[n++] = (uint8_t)(v | 0x80);
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+/* The header's interval and pool-size fields are 32-bit: the reader used to
+ * cut a larger value down to its low 32 bits and go on. */
+Test(trace_corpus, header_fields_above_32_bits_are_damage)
+{
+    for (int field = 3; field <= 5; field++) {
+        for (int over = 0; over <= 1; over++) {
+            uint8_t buf[128];
+            size_t n = 0;
+            memcpy(buf, "ALTRACE", 8);
+            n = 8;
+            const uint64_t f[8] = {1, 2, 0, 61, 61, 512, 1000, 2000};
+            for (int i = 0; i < 8; i++)
+                n += put_varint(buf + n, i == field ? UINT32_MAX + (uint64_t)over : f[i]);
+            buf[n++] = 0xff;
+            tc_result_t res;
+            cr_assert_null(tc_check_bytes(buf, n, &res), "field %d: %s", field, res.why);
+            if (!over) {
+                cr_assert_eq(res.code, 0, "field %d = 2^32-1: %s", field, res.err.message);
+                cr_assert_eq(res.ends, 1);
+                continue;
+            }
+            cr_assert_eq(res.code, AL_EFORMAT, "field %d = 2^32: %d", field, res.code);
+            cr_assert_eq(res.err.offset, 8, "%s", res.err.message);
+            cr_assert(strstr(res.err.message, "impossible runtime in the header"), "%s",
+                      res.err.message);
+            cr_assert_eq(res.headers, 0, "no header delivered");
+        }
+    }
+}

@@ -564,6 +564,13 @@ static void bad_traces(void)
     put_byte(&b, 0xff);
     emit(&b, "bad-format-8-flavor-2");
     free(b.p);
+    /* 32-bit header fields above 2^32 - 1 (event interval here). */
+    b = (bytes_t){0};
+    put(&b, "ALTRACE\0\x01\x02\x01\x3d", 12);
+    put_varint(&b, 1ull << 32);
+    put(&b, "\x00\x00\x00\xff", 4);
+    emit(&b, "bad-format-8-event-interval-4294967296");
+    free(b.p);
     /* Malformed numbers in the header: at the 5th field (offset 8 + 4). */
     b = (bytes_t){0};
     put(&b, "ALTRACE\0\x01\x02\x01\x3d", 12);
