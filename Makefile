@@ -163,7 +163,7 @@ FUZZ_CFLAGS  := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined 
                 -fno-sanitize-recover=all
 FUZZ_SRC     := core/src/al_tracefile_read.c core/src/al_tracefile_write.c core/src/al_error.c
 
-$(BUILD)/fuzz/fuzz_trace_read: tests/fuzz/fuzz_trace_read.c tests/core/al_test_tracecheck.h \
+$(BUILD)/fuzz/fuzz_trace_read: tests/fuzz/fuzz_trace_read.c $(wildcard tests/core/al_test_trace*.h) \
                                $(FUZZ_SRC) $(CORE_HDR) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	clang $(BASE) $(FUZZ_CFLAGS) -Itests/core -o $@ $< $(FUZZ_SRC)

@@ -17,6 +17,8 @@
  *      drawn from a generator seeded by the bytes, then _finish;
  *   3. back through the writer: what the reader delivered is written to a new
  *      file and read again, which must give the very same stream and code 0;
+ *   4. by the second reader written from docs/trace-format.md
+ *      (al_test_tracespec.h): the same code, offset and stream;
  * and checks the result: a known code; on error a message "byte N: ..." with
  * N the offset, which is inside the input; the same code, offset, message and
  * stream (hashed) both ways. The first violation is returned as a message.
@@ -33,6 +35,7 @@
 #include <string.h>
 
 #include "al_error.h"
+#include "al_test_tracespec.h"
 #include "al_tracefile.h"
 
 /* The limits the reader documents (docs/trace-format.md). */
@@ -472,6 +475,25 @@ static inline const char *tc_check_bytes(const void *data, size_t len, tc_result
         }
     }
     free(copy);
+
+    /* 4. The reader written from the document agrees. */
+    tc_init(&again);
+    uint64_t soff;
+    int src = tcs_read(buf, len, tc_vt(), &again, &soff);
+    if (!again.why[0] && (src != rc || (rc && soff != err.offset)))
+        tc_fail(&again,
+                "docs/trace-format.md says code %d at byte %" PRIu64 "; the reader: %d (\"%s\")",
+                src, soff, rc, err.message);
+    else if (!again.why[0] && (again.hash != whole.hash || again.events != whole.events ||
+                               again.ends != whole.ends || again.headers != whole.headers))
+        tc_fail(&again,
+                "docs/trace-format.md reads %" PRIu64 " events, %d ends (or other contents); "
+                "the reader %" PRIu64 ", %d",
+                again.events, again.ends, whole.events, whole.ends);
+    if (again.why[0]) {
+        snprintf(res->why, sizeof res->why, "spec reader: %s", again.why);
+        return res->why;
+    }
     return NULL;
 }
 
