@@ -160,3 +160,50 @@ bench: $(BUILD)/release/bench
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- fuzzing the trace reader (issue 3) -------------------------------------
+#
+#   make fuzz          build the libFuzzer target (clang, ASan+UBSan) into
+#                      $(BUILD)/fuzz/ and run it FUZZ_SECONDS (default 60) over
+#                      a copy of tests/fuzz/corpus/ ($(BUILD)/fuzz/corpus/, kept
+#                      between runs). A crash or a broken invariant stops it and
+#                      leaves the input in $(BUILD)/fuzz/artifacts/ (reproduce:
+#                      $(BUILD)/fuzz/fuzz_trace_read FILE).
+#   make fuzz-merge    add the inputs that found new coverage to the committed
+#                      corpus, minimized (libFuzzer -merge=1 keeps only inputs
+#                      that add coverage, named by their SHA-1); review and
+#                      commit what lands in tests/fuzz/corpus/. A crash input:
+#                      fix the reader, then copy the file into the corpus as
+#                      bad-<code>-<offset>-<what>.trace (or damaged-<what>.trace
+#                      if any error will do), so test_trace_corpus keeps it.
+#   make fuzz-corpus   regenerate the seed files from tests/fuzz/make_corpus.c
+#                      (valid-*, open-*, bad-*, damaged-*; fuzzer finds stay).
+#
+# FUZZ_ARGS passes more libFuzzer options (e.g. FUZZ_ARGS=-jobs=2).
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS    ?=
+FUZZ_CFLAGS  := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all
+FUZZ_SRC     := core/src/al_tracefile_read.c core/src/al_tracefile_write.c core/src/al_error.c
+
+$(BUILD)/fuzz/fuzz_trace_read: tests/fuzz/fuzz_trace_read.c $(wildcard tests/core/al_test_trace*.h) \
+                               $(FUZZ_SRC) $(CORE_HDR) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	clang $(BASE) $(FUZZ_CFLAGS) -Itests/core -o $@ $< $(FUZZ_SRC)
+
+$(BUILD)/fuzz/make_corpus: tests/fuzz/make_corpus.c $(BUILD)/release/libasynclab.a $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE) $(CFLAGS_release) -o $@ $< $(BUILD)/release/libasynclab.a $(LDLIBS)
+
+.PHONY: fuzz fuzz-merge fuzz-corpus
+fuzz: $(BUILD)/fuzz/fuzz_trace_read
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/artifacts
+	cp tests/fuzz/corpus/* $(BUILD)/fuzz/corpus/
+	ASAN_OPTIONS=detect_leaks=1 $< -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/fuzz/artifacts/ $(FUZZ_ARGS) $(BUILD)/fuzz/corpus
+
+fuzz-merge: $(BUILD)/fuzz/fuzz_trace_read
+	$< -merge=1 tests/fuzz/corpus $(BUILD)/fuzz/corpus
+
+fuzz-corpus: $(BUILD)/fuzz/make_corpus
+	$(BUILD)/fuzz/make_corpus tests/fuzz/corpus

@@ -12,10 +12,13 @@ set -eu
 # Build: compilers, pkg-config. Tests: Criterion (test framework), Jansson
 # (parses the Perfetto export), the sanitizer runtimes come with gcc-12
 # (libasan8, libubsan1, libtsan2).
+# Fuzzing (make fuzz): clang's libFuzzer and sanitizer runtimes are in
+# libclang-rt-14-dev, which clang only recommends.
 # Later layers: Lua 5.4 (REPL), readline (line editing), SDL2 (visualizer).
 PACKAGES="
   build-essential
   clang
+  libclang-rt-14-dev
   pkg-config
   libcriterion-dev
   libjansson-dev

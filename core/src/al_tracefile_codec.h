@@ -67,7 +67,7 @@ static inline int al__tf_get_varint(const uint8_t **p, const uint8_t *end, uint6
 {
     uint64_t v = 0;
     for (unsigned i = 0; i < 10; i++) {
-        if (*p + i >= end)
+        if ((size_t)(end - *p) <= i) /* no pointer beyond end, even transiently */
             return 0;
         uint8_t b = (*p)[i];
         if (i == 9 && b > 1)

@@ -93,6 +93,14 @@ static int al__tfr_header(al_tracefile_reader_t *r, const uint8_t **pp, const ui
         return al__tfr_fail(r, AL_EFORMAT, r->offset + AL__TF_MAGIC_LEN,
                             "impossible runtime in the header (%llu workers, flavor %llu)",
                             (unsigned long long)f[1], (unsigned long long)f[2]);
+    /* 32-bit fields: a larger value is damage, not something to cut down. */
+    static const char *const u32_names[] = {"global queue interval", "event interval",
+                                            "max blocking threads"};
+    for (int i = 3; i <= 5; i++)
+        if (f[i] > UINT32_MAX)
+            return al__tfr_fail(r, AL_EFORMAT, r->offset + AL__TF_MAGIC_LEN,
+                                "impossible runtime in the header (%s %llu)", u32_names[i - 3],
+                                (unsigned long long)f[i]);
     al_stream_header_t h = {
         .version = (uint32_t)f[0],
         .num_workers = (uint32_t)f[1],
