@@ -146,9 +146,12 @@ test-cli: $(BUILD)/asan/asynclab $(BUILD)/release/asynclab-demo
 
 # The Lua layer: the Lua test suite and the program, under ASan+UBSan, then
 # the Lua test files again under TSan (task states hop between workers).
-test-lua: $(BUILD)/asan/asynclab $(BUILD)/tsan/asynclab
+$(BUILD)/pty_drive: tests/lua/pty_drive.c | $(DEPS_STAMP)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -o $@ $< -lutil
+
+test-lua: $(BUILD)/asan/asynclab $(BUILD)/tsan/asynclab $(BUILD)/pty_drive
 	@echo "== Lua API and the asynclab program (tests/lua)"
-	LSAN_OPTIONS=exitcode=99 tests/lua/run.sh $(BUILD)/asan/asynclab $(BUILD)/lua-asan
+	LSAN_OPTIONS=exitcode=99 PTY_DRIVE=$(BUILD)/pty_drive tests/lua/run.sh $(BUILD)/asan/asynclab $(BUILD)/lua-asan
 	@echo "== Lua tasks under ThreadSanitizer"
 	for t in tests/lua/test_*.lua; do $(BUILD)/tsan/asynclab $$t || exit 1; done
 

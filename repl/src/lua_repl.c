@@ -14,6 +14,9 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
+#include "asynclab.h"
+#include "lua_complete.h"
+#include "lua_interrupt.h"
 #include "lua_repl.h"
 #include "lua_run.h"
 
@@ -33,11 +36,17 @@ static const char *al_repl_prompt(lua_State *L, bool first)
 static char *al_repl_read(lua_State *L, bool first)
 {
     const char *prompt = al_repl_prompt(L, first);
-    if (al_repl_tty)
-        return readline(prompt);
+    if (al_repl_tty) {
+        al_lua_at_prompt = 1;
+        char *line = readline(prompt);
+        al_lua_at_prompt = 0;
+        return line;
+    }
     char *line = NULL;
     size_t cap = 0;
+    al_lua_at_prompt = 1;
     ssize_t n = getline(&line, &cap, stdin);
+    al_lua_at_prompt = 0;
     if (n < 0) {
         free(line);
         return NULL;
@@ -118,31 +127,89 @@ static int al_repl_load(lua_State *L, char **entry)
     return status;
 }
 
+/* Print the n results at the top of the stack, each through rt.pretty,
+ * separated by tabs (as the stock lua prints them). */
 static void al_repl_print(lua_State *L, int n)
 {
     if (n == 0)
         return;
-    lua_getglobal(L, "print");
-    lua_insert(L, -n - 1);
-    if (al_lua_call(L, n, 0) != LUA_OK)
-        al_lua_report(L, "asynclab");
+    int first = lua_gettop(L) - n + 1;
+    luaL_Buffer b;
+    lua_getglobal(L, "rt");
+    lua_getfield(L, -1, "pretty");
+    lua_remove(L, -2);
+    int pretty = lua_gettop(L);
+    luaL_buffinit(L, &b);
+    for (int i = 0; i < n; i++) {
+        lua_pushvalue(L, pretty);
+        lua_pushvalue(L, first + i);
+        if (lua_type(L, pretty) != LUA_TFUNCTION || al_lua_call(L, 1, 1) != LUA_OK) {
+            lua_settop(L, pretty + 1); /* fall back to tostring */
+            luaL_tolstring(L, first + i, NULL);
+        }
+        if (i > 0)
+            luaL_addchar(&b, '\t');
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    puts(lua_tostring(L, -1));
+    fflush(stdout);
+    lua_settop(L, first - 1 + n);
+}
+
+/* ~/.asynclab_history, or NULL when there is no home. */
+static char *al_repl_history_path(void)
+{
+    const char *home = getenv("HOME");
+    if (!home || !*home)
+        return NULL;
+    char *path = malloc(strlen(home) + 32);
+    if (path)
+        sprintf(path, "%s/.asynclab_history", home);
+    return path;
 }
 
 int al_lua_repl(lua_State *L)
 {
     al_repl_tty = isatty(0);
+    static char *history; /* static: survives the Ctrl-C longjmp */
+    history = NULL;
     if (al_repl_tty) {
-        printf("asynclab %s (Lua 5.4) -- rt.help() lists the API; Ctrl-D exits\n", "0.1.0");
+        printf(
+            "asynclab %s (Lua 5.4) -- rt.help() lists the API; Ctrl-C interrupts, Ctrl-D exits\n",
+            ASYNCLAB_VERSION);
         rl_readline_name = "asynclab";
+        rl_catch_signals = 0; /* Ctrl-C is ours (lua_interrupt.c) */
+        al_lua_complete_install(L);
+        history = al_repl_history_path();
+        if (history) {
+            read_history(history);
+            stifle_history(1000);
+        }
     }
+    al_lua_interrupt_install(L);
     for (;;) {
         char *entry = NULL;
         int base = lua_gettop(L);
+        al_lua_interrupt_clear();
+        if (sigsetjmp(al_lua_prompt_jmp, 1)) { /* Ctrl-C while typing */
+            al_lua_at_prompt = 0;
+            if (al_repl_tty) {
+                rl_free_line_state();
+                rl_cleanup_after_signal();
+            }
+            printf("^C\n");
+            lua_settop(L, base);
+            continue;
+        }
         int status = al_repl_load(L, &entry);
         if (status == -1)
             break;
-        if (al_repl_tty && entry && entry[0])
+        if (al_repl_tty && entry && entry[0]) {
             add_history(entry);
+            if (history && append_history(1, history) != 0)
+                write_history(history); /* the first time: no file to append to */
+        }
         free(entry);
         if (status == LUA_OK)
             status = al_lua_call(L, 0, LUA_MULTRET);
@@ -154,5 +221,6 @@ int al_lua_repl(lua_State *L)
     }
     if (al_repl_tty)
         printf("\n");
+    free(history);
     return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "lua_handle.h"
 #include "lua_inspect.h"
+#include "lua_interrupt.h"
 #include "lua_run.h"
 #include "lua_task.h"
 
@@ -197,6 +198,12 @@ static al_poll_t al_lua_block_poll(void *f, al_context_t *cx, void *out)
 {
     (void)out;
     al_lua_block_t *b = f;
+    if (al_lua_interrupted(cx)) { /* Ctrl-C at the prompt: stop waiting */
+        lua_pushboolean(b->L, 0);
+        lua_pushstring(b->L, "interrupted! (the awaited work goes on in the background)");
+        b->n = 2;
+        return AL_READY;
+    }
     return b->op->poll(b->op, cx, b->L, &b->n);
 }
 static const al_future_vtable_t al_lua_block_vt = {.type_name = "lua top-level await",

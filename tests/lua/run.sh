@@ -61,6 +61,33 @@ expect 0 "^7$" "" $'h = rt.spawn(function() return 7 end)\nh:await()\n' -- "$ASY
 expect 0 "^JoinHandle #[0-9]+ \"bg\"" "" $'h = rt.task.Builder.new():name("bg"):spawn(function() rt.time.sleep(5) end)\nh\n' -- "$ASYNCLAB"
 expect 0 "" "cannot spawn: upvalue .co. is a coroutine" $'local co = coroutine.create(print); rt.spawn(function() return co end)\n' -- "$ASYNCLAB"
 
+# In a terminal: completion, Ctrl-C (typing, running Lua, awaiting), history, Ctrl-D.
+if [ -n "${PTY_DRIVE:-}" ]; then
+    home="$DIR/home"
+    rm -rf "$home" && mkdir -p "$home"
+    checks=$((checks + 1))
+    # Each step waits for the prompt ("> ") before typing, as a person would:
+    # keys typed while a line still runs reach the terminal in another mode.
+    HOME="$home" "$PTY_DRIVE" "$ASYNCLAB" -- \
+        expect "> " \
+        send 'rt.sync.Mu\t' expect 'rt.sync.Mutex.' \
+        send 'new(5)\n' expect 'Mutex #' expect "> " \
+        send 'm = rt.sync.Mutex.new(1)\n' expect "> " \
+        send 'm:tr\t' expect 'm:try_lock(' \
+        send ')\n' expect 'MutexGuard' expect "> " \
+        send 'half typed\x03' expect '^C' expect "> " \
+        send '1 + 1\n' expect '2' expect "> " \
+        send 'print("spin" .. "ning") while true do end\n' expect 'spinning' \
+        send '\x03' expect 'interrupted!' expect "> " \
+        send 'print("wait" .. "ing") rt.time.sleep(100000)\n' expect 'waiting' \
+        send '\x03' expect 'interrupted!' expect "> " \
+        send 'h = rt.spawn(function() return 40 + 2 end)\n' expect "> " \
+        send 'h:await()\n' expect '42' expect "> " \
+        send '\x04' exit 0 >"$DIR/pty.out" 2>&1 || fail "terminal session:"$'\n'"$(tail -30 "$DIR/pty.out")"
+    checks=$((checks + 1))
+    grep -q "^1 + 1$" "$home/.asynclab_history" 2>/dev/null || fail "history file lacks '1 + 1'"
+fi
+
 if [ "$failures" -ne 0 ]; then
     echo "tests/lua: $failures of $checks checks failed" >&2
     exit 1
