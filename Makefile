@@ -1,7 +1,7 @@
 # asynclab — top-level build.
 #
-#   make run     build everything and run the main program (for now: the C demo
-#                of the runtime; later the REPL + visualizer)
+#   make run     build everything and start the main program: the asynclab Lua
+#                prompt (make demo: the narrated C demo of the runtime)
 #   make test    build and run every test: release build, then ASan+UBSan, then
 #                TSan; also checks that the core builds warning-free with clang
 #   make bench   the C ports of the peer benchmark suite (TSV on stdout)
@@ -101,11 +101,16 @@ $(BUILD)/%/asynclab: $(REPL_SRC) $(REPL_HDR) $(BUILD)/%/libasynclab.a $(CORE_HDR
 $(BUILD)/release/bench: $(BENCH_SRC) $(BENCH_HDR) $(BUILD)/release/libasynclab.a $(CORE_HDR)
 	$(CC) $(BASE) $(CFLAGS_release) -Itests/bench -o $@ $(BENCH_SRC) $(BUILD)/release/libasynclab.a $(LDLIBS)
 
-.PHONY: all run test test-release test-asan test-tsan test-cli test-lua check-clang bench clean
+.PHONY: all run demo test test-release test-asan test-tsan test-cli test-lua check-clang bench clean
 
 all: $(BUILD)/release/libasynclab.a $(BUILD)/release/asynclab-demo $(BUILD)/release/asynclab
 
-run: $(BUILD)/release/asynclab-demo
+# The main program: the asynclab Lua prompt (Ctrl-D exits). `make demo` runs
+# the narrated C demo of the runtime instead.
+run: all
+	$(BUILD)/release/asynclab
+
+demo: $(BUILD)/release/asynclab-demo
 	$(BUILD)/release/asynclab-demo
 
 # Criterion runs every test in its own process, with per-test timeouts.
@@ -158,8 +163,10 @@ test-lua: $(BUILD)/asan/asynclab $(BUILD)/tsan/asynclab $(BUILD)/pty_drive
 test: test-release check-clang test-asan test-tsan test-cli test-lua
 	@echo "== all tests passed"
 
-bench: $(BUILD)/release/bench
+# The C suite, then the Lua layer's rows (tests/bench/lua_bench.lua), same TSV.
+bench: $(BUILD)/release/bench $(BUILD)/release/asynclab
 	$(BUILD)/release/bench $(BENCH_FILTER)
+	ASYNCLAB_NO_CONSOLE=$${ASYNCLAB_NO_CONSOLE-1} $(BUILD)/release/asynclab tests/bench/lua_bench.lua $(BENCH_FILTER)
 
 clean:
 	rm -rf $(BUILD)

@@ -465,9 +465,6 @@ int al_runtime_shutdown(al_runtime_t *rt, uint64_t timeout_ms, al_shutdown_repor
     struct al_task **tasks = NULL;
     size_t n = al__owned_close_and_snapshot(&rt->owned, &tasks);
     for (size_t i = 0; i < n; i++) {
-        uint64_t s = atomic_load(&tasks[i]->state);
-        if (!(s & (AL__T_COMPLETE | AL__T_CANCELLED)))
-            rep.tasks_cancelled++;
         al__task_shutdown(tasks[i]);
         al__task_ref_dec(tasks[i]);
     }
@@ -480,6 +477,7 @@ int al_runtime_shutdown(al_runtime_t *rt, uint64_t timeout_ms, al_shutdown_repor
     }
     al__driver_shutdown(&rt->driver);
     al__tls = saved;
+    rep.tasks_cancelled = atomic_load(&rt->shutdown_cancelled);
     atomic_store(&rt->shut_down, !rep.timed_out);
     AL__EMIT(rt, AL_EV_RUNTIME_SHUTDOWN, 0, rep.tasks_cancelled, 0, NULL);
     if (report)

@@ -62,6 +62,9 @@ struct al_runtime {
     al__mt_t *mt; /* exactly one of mt / ct is set, by flavor */
     al__ct_t *ct;
     atomic_bool shutting_down;
+    /* Tasks cancelled once shutdown began (queued ones the workers drop
+     * included): the report's tasks_cancelled. */
+    atomic_uint_fast64_t shutdown_cancelled;
     atomic_bool shut_down;
     atomic_uint_fast64_t spawned_count;
     atomic_uint_fast64_t remote_schedule_count;

@@ -173,6 +173,21 @@ static void al_lua_push_guard(lua_State *L, al_lua_guard_t *g)
 
 extern const al_lua_class_t al_lua_mutex_class;
 
+/* Made inside the runtime's context, so that it is recorded with its name. */
+typedef struct {
+    al_lua_mutex_t *lm;
+    const char *name;
+    bool is_std;
+    int rc;
+} al_lua_new_mutex_t;
+
+static void al_lua_new_mutex(void *arg)
+{
+    al_lua_new_mutex_t *mk = arg;
+    mk->rc = mk->is_std ? al_std_mutex_new(&mk->lm->value, mk->name, &mk->lm->sm)
+                        : al_mutex_new(&mk->lm->value, mk->name, &mk->lm->m);
+}
+
 static int al_lua_mutex_new_common(lua_State *L, bool is_std)
 {
     lua_settop(L, 2);
@@ -187,8 +202,9 @@ static int al_lua_mutex_new_common(lua_State *L, bool is_std)
         lua_pushstring(L, err);
         return lua_error(L);
     }
-    int rc = is_std ? al_std_mutex_new(&lm->value, name, &lm->sm)
-                    : al_mutex_new(&lm->value, name, &lm->m);
+    al_lua_new_mutex_t mk = {lm, name, is_std, 0};
+    al_lua_in_context(L, al_lua_new_mutex, &mk);
+    int rc = mk.rc;
     if (rc != 0) {
         al_lua_pack_free(&lm->value);
         free(lm);

@@ -253,6 +253,36 @@ static int al_lua_await_block_on(lua_State *L, al_lua_op_t *op, al_runtime_t *rt
     return al_lua_await_k(L, LUA_OK, base);
 }
 
+/* ---- running a C function inside the default runtime's context ---- */
+
+typedef struct {
+    void (*fn)(void *);
+    void *arg;
+} al_lua_ctx_call_t;
+
+static al_poll_t al_lua_ctx_poll(void *f, al_context_t *cx, void *out)
+{
+    (void)cx;
+    (void)out;
+    al_lua_ctx_call_t *c = f;
+    c->fn(c->arg);
+    return AL_READY;
+}
+static const al_future_vtable_t al_lua_ctx_vt = {
+    .type_name = "lua setup", .poll = al_lua_ctx_poll, .future_size = sizeof(al_lua_ctx_call_t)};
+
+void al_lua_in_context(lua_State *L, void (*fn)(void *), void *arg)
+{
+    al_runtime_t *rt = al_lua_default_runtime();
+    if (al_runtime_current() || al_lua_in_task(L) || !rt) {
+        fn(arg); /* already in a context (or none to enter) */
+        return;
+    }
+    al_lua_ctx_call_t c = {fn, arg};
+    if (al_runtime_block_on(rt, &al_lua_ctx_vt, &c, NULL, NULL) != 0)
+        fn(arg);
+}
+
 /* ---- the task future ---- */
 
 static void al_lua_task_release_state(al_lua_task_t *t)

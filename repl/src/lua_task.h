@@ -60,6 +60,10 @@ void al_lua_pool_clear(void);
 /* The runtime a Lua API call should use: the current task's, else the
  * default one. */
 al_runtime_t *al_lua_runtime(lua_State *L);
+/* Run fn(arg) inside the default runtime's context when called from the top
+ * level, so that what it creates is recorded as created on that runtime
+ * (a mutex made at the prompt shows with its name in dumps and lints). */
+void al_lua_in_context(lua_State *L, void (*fn)(void *), void *arg);
 /* True when L is running inside a Lua task (not the top level). */
 bool al_lua_in_task(lua_State *L);
 
