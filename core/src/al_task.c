@@ -126,7 +126,7 @@ static void al__task_drop_future(struct al_task *t)
 static void al__task_cancel(struct al_task *t)
 {
     al_runtime_t *rt = t->sched->rt;
-    if (atomic_load_explicit(&rt->shutting_down, memory_order_relaxed))
+    if (rt && atomic_load_explicit(&rt->shutting_down, memory_order_relaxed))
         atomic_fetch_add_explicit(&rt->shutdown_cancelled, 1, memory_order_relaxed);
     AL__EMIT(rt, AL_EV_POLL_END, t->id, AL_POLL_END_CANCELLED, 0, NULL);
     struct al_task *saved = al__tls.task;

@@ -375,6 +375,7 @@ typedef struct {
     al_mpsc_tx_t *tx;
     int left;
     bool waiting;
+    int value; /* read by the send op when it pushes: must outlive the poll */
     al_mpsc_send_t op;
 } sender_t;
 
@@ -382,9 +383,10 @@ static al_poll_t sender_poll(void *f, al_context_t *cx, void *out)
 {
     sender_t *s = f;
     while (s->left > 0) {
-        int v = s->left, res;
+        int res;
         if (!s->waiting) {
-            al_mpsc_send_init(&s->op, s->tx, &v);
+            s->value = s->left;
+            al_mpsc_send_init(&s->op, s->tx, &s->value);
             s->waiting = true;
         }
         if (al_mpsc_send_poll(&s->op, cx, &res) == AL_PENDING)
