@@ -141,6 +141,13 @@ static void al_repl_print(lua_State *L, int n)
     int pretty = lua_gettop(L);
     luaL_buffinit(L, &b);
     for (int i = 0; i < n; i++) {
+        if (lua_type(L, first + i) == LUA_TSTRING) { /* as the stock lua: raw text */
+            lua_pushvalue(L, first + i);
+            if (i > 0)
+                luaL_addchar(&b, '\t');
+            luaL_addvalue(&b);
+            continue;
+        }
         lua_pushvalue(L, pretty);
         lua_pushvalue(L, first + i);
         if (lua_type(L, pretty) != LUA_TFUNCTION || al_lua_call(L, 1, 1) != LUA_OK) {

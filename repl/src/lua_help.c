@@ -1,0 +1,220 @@
+/*
+ * lua_help.c — rt.help(): the API at the prompt. rt.help() lists every name
+ * by module with one line each; rt.help("rt.sync.Mutex") (or the function
+ * itself, rt.help(rt.time.sleep)) shows the full entry with an example.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "lua_help.h"
+
+typedef struct {
+    const char *name;    /* "rt.time.sleep" */
+    const char *usage;   /* "rt.time.sleep(ms)" */
+    const char *summary; /* one line */
+    const char *detail;  /* more, with an example; may be NULL */
+} al_lua_help_t;
+
+static const al_lua_help_t al_lua_help[] = {
+    {"rt.spawn", "h = rt.spawn(fn, ...)",
+     "run fn(...) as a task on the runtime's workers; returns a JoinHandle",
+     "The function and its arguments are copied into the task's own Lua state\n"
+     "(tables, functions with their upvalues; rt/std objects are shared).\n"
+     "  h = rt.spawn(function(n) rt.time.sleep(10); return n * 2 end, 21)\n"
+     "  h:await()   --> 42"},
+    {"rt.task.spawn", "h = rt.task.spawn(fn, ...)", "the same as rt.spawn", NULL},
+    {"rt.task.Builder", "rt.task.Builder.new():name(s):spawn(fn, ...)",
+     "spawn a named task (names show in every view)",
+     "  rt.task.Builder.new():name(\"health\"):spawn(function() ... end)"},
+    {"JoinHandle:await", "h:await()", "wait for a task; its results, or raises a JoinError",
+     "A JoinError has e:is_panic(), e:is_cancelled() and tostring(e).\n"
+     "  local ok, e = pcall(h.await, h)"},
+    {"JoinHandle:abort", "h:abort()",
+     "cancel the task at its next await (guards it holds are released)", NULL},
+    {"JoinHandle:is_finished", "h:is_finished()", "true once the task ended (any way)", NULL},
+    {"rt.task.yield_now", "rt.task.yield_now()", "let the worker run other tasks, then continue",
+     NULL},
+    {"rt.task.spawn_blocking", "h = rt.task.spawn_blocking(fn, ...)",
+     "run fn on the blocking pool (a thread that may block); returns a JoinHandle",
+     "  rt.task.spawn_blocking(function() std.thread.sleep(500) end):await()"},
+    {"rt.task.block_in_place", "rt.task.block_in_place(fn, ...)",
+     "run fn right here after handing this worker's queue to a new thread (multi-thread only)",
+     NULL},
+    {"rt.task.id", "rt.task.id()", "the current task's id (nil at the top level)", NULL},
+    {"rt.select", "key, ... = rt.select{ k1 = fn1, k2 = fn2 }",
+     "run the branches concurrently; the first to finish wins, the others are cancelled",
+     "  local k, msg = rt.select{\n"
+     "    msg = function() return rx:recv() end,\n"
+     "    tick = function() rt.time.sleep(100) end,\n"
+     "  }"},
+    {"rt.future", "rt.future{ poll = function(cx) ... end }:await()",
+     "a hand-written future: return rt.PENDING or a value",
+     "cx.waker is valid only during poll: keep cx.waker:clone() and call :wake()\n"
+     "on it when progress is possible. Returning PENDING with no clone kept\n"
+     "leaves the task pending forever (the lost-waker lint reports it)."},
+    {"rt.time.sleep", "rt.time.sleep(ms)", "wait ms milliseconds without blocking the worker",
+     "Compare std.thread.sleep(ms), which blocks the whole worker thread."},
+    {"rt.time.now", "rt.time.now()", "milliseconds on the runtime's monotonic clock", NULL},
+    {"rt.time.timeout", "ok, ... = rt.time.timeout(ms, fn, ...)",
+     "run fn with a deadline: true and its results, or false, \"elapsed\"", NULL},
+    {"rt.sync.Mutex", "m = rt.sync.Mutex.new(value [, name])",
+     "an async mutex guarding a value; lock() waits without blocking the worker",
+     "  local g = m:lock()      -- waits (the task yields) while another holds it\n"
+     "  g.value = g.value + 1\n"
+     "  g:unlock()             -- also released when the task ends or is cancelled\n"
+     "m:try_lock() returns a guard or nil; m:is_locked()."},
+    {"rt.sync.Semaphore", "s = rt.sync.Semaphore.new(n)", "n permits; s:acquire([k]) waits for one",
+     "  local p = s:acquire(); ...; p:release()\n"
+     "s:available_permits(), s:add_permits(k), s:close()."},
+    {"rt.sync.Notify", "n = rt.sync.Notify.new()",
+     "wake one (notify_one) or all (notify_waiters) waiters of n:notified()", NULL},
+    {"rt.sync.mpsc", "tx, rx = rt.sync.mpsc.channel(cap) | rt.sync.mpsc.unbounded_channel()",
+     "a many-producer channel; tx:send(v) waits when full, rx:recv() waits for a value (nil when "
+     "closed)",
+     "tx:try_send(v), tx:clone(), tx:is_closed(), rx:close(), rx:len()."},
+    {"rt.sync.oneshot", "tx, rx = rt.sync.oneshot.channel()",
+     "one value, once: tx:send(v); rx:recv()", NULL},
+    {"rt.runtime.Builder", "rt.runtime.Builder.new_multi_thread() | new_current_thread()",
+     "configure and build a runtime",
+     "  local r = rt.runtime.Builder.new_multi_thread():worker_threads(4):enable_all():build()\n"
+     "  r:block_on(function() ... end)   -- not inside a task: that is the nested-runtime error\n"
+     ":enable_time() :enable_io() :max_blocking_threads(n) :thread_name(s)\n"
+     ":event_interval(n) :global_queue_interval(n) :start_paused(); Runtime:spawn,\n"
+     ":handle(), :shutdown_timeout(ms), :metrics()."},
+    {"rt.runtime.Handle", "rt.runtime.Handle.current() | try_current()",
+     "the runtime of the current task (the default one at the top level)", NULL},
+    {"rt.runtime.default", "rt.runtime.default()", "the REPL's default runtime", NULL},
+    {"std.thread.sleep", "std.thread.sleep(ms)",
+     "BLOCK the OS thread (a pitfall inside a task: its worker stops)", NULL},
+    {"std.sync.Mutex", "m = std.sync.Mutex.new(value)",
+     "a blocking mutex: lock() blocks the OS thread (pitfall B1 when held across an await)", NULL},
+    {"std.hint.spin", "std.hint.spin(ms)", "burn CPU for ms without yielding (CPU-heavy work)",
+     NULL},
+    {"rt.metrics", "rt.metrics()",
+     "the runtime's counters: alive tasks, queue depths, per-worker polls, steals, parks", NULL},
+    {"rt.console", "print(rt.console())",
+     "the console tables: workers, tasks (state, polls, busy/idle), resources", NULL},
+    {"rt.tasks", "rt.tasks()",
+     "the task table as Lua tables (id, name, state, polls, busy_ms, ...)", NULL},
+    {"rt.dump", "print(rt.dump())",
+     "a task dump: every worker's state and every live task, what it waits on",
+     "Also printed by kill -QUIT <pid>, even while every worker is blocked."},
+    {"rt.lints", "rt.lints()",
+     "what the lints found: lost-waker, never-yielded, long-poll, deadlock, ...", NULL},
+    {"rt.trace.start", "rt.trace.start(path) ... rt.trace.stop()",
+     "record the event stream to a trace file",
+     "Read it with: asynclab trace info|stats|lints|export --perfetto FILE"},
+    {"rt.trace.stop", "rt.trace.stop()",
+     "stop recording; returns {path, events, bytes} (nil if not recording)", NULL},
+    {"rt.pretty", "rt.pretty(v [, {depth=, items=}])",
+     "a value as text, tables included (the prompt prints with it)", NULL},
+    {"rt.help", "rt.help([name])", "this help; rt.help(\"rt.sync.Mutex\") for one entry", NULL},
+};
+
+#define AL_LUA_HELP_N (sizeof al_lua_help / sizeof *al_lua_help)
+
+static const al_lua_help_t *al_lua_help_find(const char *name)
+{
+    for (size_t i = 0; i < AL_LUA_HELP_N; i++)
+        if (strcmp(al_lua_help[i].name, name) == 0)
+            return &al_lua_help[i];
+    /* "rt.sync.Mutex.new", "Mutex:lock": the entry that starts the name */
+    for (size_t i = 0; i < AL_LUA_HELP_N; i++) {
+        size_t n = strlen(al_lua_help[i].name);
+        if (strncmp(al_lua_help[i].name, name, n) == 0 && (name[n] == '.' || name[n] == ':'))
+            return &al_lua_help[i];
+    }
+    return NULL;
+}
+
+/* The dotted name of a value reachable from rt / std (for rt.help(fn)). */
+static bool al_lua_help_name_of(lua_State *L, int v, const char *prefix, int depth, char *out,
+                                size_t cap)
+{
+    if (depth > 3 || lua_type(L, -1) != LUA_TTABLE)
+        return false;
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        if (lua_type(L, -2) == LUA_TSTRING) {
+            char path[128];
+            snprintf(path, sizeof path, "%s.%s", prefix, lua_tostring(L, -2));
+            if (lua_rawequal(L, -1, v)) {
+                snprintf(out, cap, "%s", path);
+                lua_pop(L, 2);
+                return true;
+            }
+            if (al_lua_help_name_of(L, v, path, depth + 1, out, cap)) {
+                lua_pop(L, 2);
+                return true;
+            }
+        }
+        lua_pop(L, 1);
+    }
+    return false;
+}
+
+static int al_lua_help_fn(lua_State *L)
+{
+    luaL_Buffer b;
+    if (lua_isnoneornil(L, 1)) {
+        luaL_buffinit(L, &b);
+        luaL_addstring(&b, "asynclab's Lua API (rt.help(\"name\") for details and an example)\n");
+        const char *section = "";
+        for (size_t i = 0; i < AL_LUA_HELP_N; i++) {
+            const char *n = al_lua_help[i].name;
+            const char *sec = strncmp(n, "std.", 4) == 0          ? "the blocking world"
+                              : strncmp(n, "rt.sync", 7) == 0     ? "sync"
+                              : strncmp(n, "rt.time", 7) == 0     ? "time"
+                              : strncmp(n, "rt.runtime", 10) == 0 ? "runtimes"
+                              : strstr("rt.metrics rt.console rt.tasks rt.dump rt.lints "
+                                       "rt.trace.start rt.pretty rt.help",
+                                       n)
+                                  ? "seeing inside"
+                                  : "tasks";
+            if (strcmp(sec, section) != 0) {
+                lua_pushfstring(L, "\n%s\n", sec);
+                luaL_addvalue(&b);
+                section = sec;
+            }
+            char line[512];
+            snprintf(line, sizeof line, "  %-46s %s\n", al_lua_help[i].usage,
+                     al_lua_help[i].summary);
+            luaL_addstring(&b, line);
+        }
+        luaL_pushresult(&b);
+        return 1;
+    }
+    char name[128];
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        snprintf(name, sizeof name, "%s", lua_tostring(L, 1));
+    } else {
+        lua_getglobal(L, "rt");
+        bool found = al_lua_help_name_of(L, 1, "rt", 0, name, sizeof name);
+        lua_pop(L, 1);
+        if (!found) {
+            lua_getglobal(L, "std");
+            found = al_lua_help_name_of(L, 1, "std", 0, name, sizeof name);
+            lua_pop(L, 1);
+        }
+        if (!found)
+            return luaL_argerror(L, 1,
+                                 "not an rt or std function (try a name: rt.help(\"rt.spawn\"))");
+    }
+    const al_lua_help_t *h = al_lua_help_find(name);
+    if (!h) {
+        lua_pushfstring(L, "no help for '%s'; rt.help() lists every name", name);
+        return 1;
+    }
+    lua_pushfstring(L, "%s\n  %s\n%s%s", h->usage, h->summary, h->detail ? h->detail : "",
+                    h->detail ? "\n" : "");
+    return 1;
+}
+
+void al_lua_open_help(lua_State *L, int rt)
+{
+    lua_pushcfunction(L, al_lua_help_fn);
+    lua_setfield(L, rt, "help");
+}
