@@ -8,14 +8,17 @@ end)
 local entered = rt.sync.Notify.new()
 local blocker = rt.task.Builder.new():name("blocker"):spawn(function()
   entered:notify_one()
-  std.thread.sleep(150) -- the classic mistake: a blocking sleep inside a task
+  std.thread.sleep(400) -- the classic mistake: a blocking sleep inside a task
 end)
 entered:notified()
-rt.time.sleep(30)
-
-local dump = rt.dump()
+local dump
+for _ = 1, 400 do -- until the model has seen the worker block
+  dump = rt.dump()
+  if dump:find("in std%.thread%.sleep 400 ms") then break end
+  rt.task.yield_now()
+end
 check(dump:find('task %d+ "blocker" +blocked +on worker %d in std%.thread%.sleep'), dump)
-check(dump:find("worker %d  blocked +in std%.thread%.sleep 150 ms"), dump)
+check(dump:find("worker %d  blocked +in std%.thread%.sleep 400 ms"), dump)
 check(dump:find('"heartbeat"'), dump)
 
 local found
@@ -41,7 +44,7 @@ local long
 for _, l in ipairs(rt.lints()) do
   if l.lint == "long-poll" and l.message:find('"blocker"') then long = l end
 end
-check(long and long.message:find("std.thread.sleep 150 ms", 1, true), "long-poll")
+check(long and long.message:find("std.thread.sleep 400 ms", 1, true), "long-poll")
 
 local console = rt.console()
 check(console:find("WORKERS") and console:find("TASKS") and console:find("heartbeat"), console)
