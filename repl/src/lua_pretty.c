@@ -8,6 +8,7 @@
 #include <lauxlib.h>
 
 #include "lua_pretty.h"
+#include "lua_run.h"
 
 static const char al_lua_pretty_src[] =
     "local type, tostring, pairs, next, fmt, concat, sort, math_type =\n"
@@ -61,10 +62,11 @@ static const char al_lua_pretty_src[] =
     "  return pretty(v, depth, items, {})\n"
     "end\n";
 
+static al_lua_chunk_t al_lua_pretty_chunk = AL_LUA_CHUNK(al_lua_pretty_src, "=rt.pretty");
+
 void al_lua_open_pretty(lua_State *L, int rt)
 {
-    if (luaL_loadbuffer(L, al_lua_pretty_src, sizeof al_lua_pretty_src - 1, "=rt.pretty") != LUA_OK)
-        lua_error(L);
+    al_lua_load_chunk(L, &al_lua_pretty_chunk);
     lua_call(L, 0, 1);
     lua_setfield(L, rt, "pretty");
 }

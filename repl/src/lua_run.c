@@ -2,6 +2,7 @@
  * lua_run.c — top-level execution and error reports (see lua_run.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -74,4 +75,49 @@ int al_lua_run_string(lua_State *L, const char *code, const char *name)
         return 1;
     }
     return 0;
+}
+
+/* ---- chunks compiled once ---- */
+
+static al_lua_chunk_t *al_lua_compiling;
+
+static int al_lua_chunk_writer(lua_State *L, const void *p, size_t n, void *ud)
+{
+    (void)L;
+    al_lua_chunk_t *c = ud;
+    char *grown = realloc(c->bytecode, c->len + n);
+    if (!grown)
+        return 1;
+    memcpy(grown + c->len, p, n);
+    c->bytecode = grown;
+    c->len += n;
+    return 0;
+}
+
+static void al_lua_chunk_compile(void)
+{
+    al_lua_chunk_t *c = al_lua_compiling;
+    lua_State *L = luaL_newstate();
+    if (!L)
+        return;
+    if (luaL_loadbuffer(L, c->source, strlen(c->source), c->name) == LUA_OK &&
+        lua_dump(L, al_lua_chunk_writer, c, 0) != 0) {
+        free(c->bytecode);
+        c->bytecode = NULL;
+        c->len = 0;
+    }
+    lua_close(L);
+}
+
+void al_lua_load_chunk(lua_State *L, al_lua_chunk_t *c)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&lock); /* pthread_once takes no argument: pass it here */
+    al_lua_compiling = c;
+    pthread_once(&c->once, al_lua_chunk_compile);
+    pthread_mutex_unlock(&lock);
+    int rc = c->bytecode ? luaL_loadbufferx(L, c->bytecode, c->len, c->name, "b")
+                         : luaL_loadbuffer(L, c->source, strlen(c->source), c->name);
+    if (rc != LUA_OK)
+        lua_error(L);
 }

@@ -16,6 +16,7 @@
 #include <lauxlib.h>
 
 #include "lua_rt.h"
+#include "lua_run.h"
 #include "lua_select.h"
 #include "lua_task.h"
 
@@ -183,13 +184,13 @@ static const char al_lua_timeout_src[] =
     "  return false, 'elapsed'\n"
     "end\n";
 
+static al_lua_chunk_t al_lua_timeout_chunk = AL_LUA_CHUNK(al_lua_timeout_src, "=rt.time.timeout");
+
 void al_lua_open_select(lua_State *L, int rt)
 {
     lua_pushcfunction(L, al_lua_select);
     lua_setfield(L, rt, "select");
-    if (luaL_loadbuffer(L, al_lua_timeout_src, sizeof al_lua_timeout_src - 1, "=rt.time.timeout") !=
-        LUA_OK)
-        lua_error(L);
+    al_lua_load_chunk(L, &al_lua_timeout_chunk);
     lua_pushcfunction(L, al_lua_select);
     lua_getfield(L, rt, "time");
     lua_getfield(L, -1, "sleep");
