@@ -40,16 +40,17 @@ typedef enum al_flavor {
 
 typedef struct al_runtime_config {
     al_flavor_t flavor;
-    uint32_t worker_threads;        /* multi-thread: 1..1024; default one per CPU */
-    bool enable_time;               /* build the timer wheel (rt.time.*) */
-    bool enable_io;                 /* allow socket registration (rt.net.*) */
-    uint32_t max_blocking_threads;  /* blocking pool cap; default 512 */
+    uint32_t worker_threads;         /* multi-thread: 1..1024; default one per CPU */
+    bool enable_time;                /* build the timer wheel (rt.time.*) */
+    bool enable_io;                  /* allow socket registration (rt.net.*) */
+    uint32_t max_blocking_threads;   /* blocking pool cap; default 512 */
     uint32_t blocking_keep_alive_ms; /* idle blocking threads exit after; default 10000 */
-    uint32_t event_interval;        /* ticks between driver polls; default 61 */
-    uint32_t global_queue_interval; /* ticks between inject-queue checks; default 61 (31 current-thread) */
-    bool start_paused;              /* current-thread: test time, auto-advancing */
-    bool poll_time_histogram;       /* time every poll (metrics histogram, mean) */
-    const char *thread_name;        /* worker thread name prefix; default "al-worker" */
+    uint32_t event_interval;         /* ticks between driver polls; default 61 */
+    uint32_t global_queue_interval;  /* ticks between inject-queue checks; default 61 (31
+                                        current-thread) */
+    bool start_paused;               /* current-thread: test time, auto-advancing */
+    bool poll_time_histogram;        /* time every poll (metrics histogram, mean) */
+    const char *thread_name;         /* worker thread name prefix; default "al-worker" */
 } al_runtime_config_t;
 
 /* Fill *cfg with the defaults for a flavor (all drivers off, like Tokio's builder). */
@@ -69,8 +70,8 @@ int al_runtime_block_on(al_runtime_t *rt, const al_future_vtable_t *vt, void *fu
                         char **panic_msg);
 
 typedef struct al_shutdown_report {
-    uint64_t tasks_cancelled; /* tasks that had not finished and were dropped */
-    uint64_t timers_cancelled; /* timers still armed when shutdown began */
+    uint64_t tasks_cancelled;       /* tasks that had not finished and were dropped */
+    uint64_t timers_cancelled;      /* timers still armed when shutdown began */
     uint32_t blocking_threads_left; /* still running a blocking call at the timeout */
     bool timed_out;
 } al_shutdown_report_t;
@@ -84,6 +85,8 @@ typedef struct al_shutdown_report {
  */
 int al_runtime_shutdown(al_runtime_t *rt, uint64_t timeout_ms, al_shutdown_report_t *report);
 void al_runtime_free(al_runtime_t *rt);
+/* True once shutdown began (long-running code may check it and stop). */
+bool al_runtime_is_shutting_down(const al_runtime_t *rt);
 
 /* The runtime this thread is inside (worker, task, block_on), or NULL. */
 al_runtime_t *al_runtime_current(void);

@@ -485,6 +485,11 @@ int al_runtime_shutdown(al_runtime_t *rt, uint64_t timeout_ms, al_shutdown_repor
     return 0;
 }
 
+bool al_runtime_is_shutting_down(const al_runtime_t *rt)
+{
+    return rt && atomic_load_explicit(&((al_runtime_t *)rt)->shutting_down, memory_order_relaxed);
+}
+
 void al_runtime_free(al_runtime_t *rt)
 {
     if (!rt)

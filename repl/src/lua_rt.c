@@ -10,6 +10,7 @@
 #include <lualib.h>
 
 #include "lua_handle.h"
+#include "lua_alloc.h"
 #include "lua_chan.h"
 #include "lua_future.h"
 #include "lua_help.h"
@@ -177,6 +178,18 @@ static int al_lua_builder_name(lua_State *L)
     return 1;
 }
 
+/* :memory_limit(mb): the task's state may grow this much beyond its start. */
+static int al_lua_builder_memory_limit(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Number mb = luaL_checknumber(L, 2);
+    luaL_argcheck(L, mb > 0 && mb <= 1024 * 1024, 2, "a size in MiB from 0 to 1048576 expected");
+    lua_pushnumber(L, mb);
+    lua_setfield(L, 1, "_memory");
+    lua_settop(L, 1);
+    return 1;
+}
+
 static int al_lua_builder_spawn(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -186,10 +199,13 @@ static int al_lua_builder_spawn(lua_State *L)
     if (lua_isstring(L, -1))
         snprintf(name, sizeof name, "%s", lua_tostring(L, -1));
     lua_pop(L, 1);
+    lua_getfield(L, 1, "_memory");
+    size_t limit = lua_isnumber(L, -1) ? (size_t)(lua_tonumber(L, -1) * 1048576.0) : 0;
+    lua_pop(L, 1);
     al_runtime_t *rt = al_lua_runtime(L);
     if (!rt)
         return luaL_error(L, "%s", al_strerror(AL_ENORUNTIME));
-    return al_lua_spawn(L, rt, 2, lua_gettop(L) - 2, name[0] ? name : NULL, AL_TASK_ASYNC);
+    return al_lua_spawn_limited(L, rt, 2, lua_gettop(L) - 2, name[0] ? name : NULL, limit);
 }
 
 static int al_lua_builder_new(lua_State *L)
@@ -247,6 +263,8 @@ void al_lua_open_rt(lua_State *L)
         lua_setfield(L, -2, "name");
         lua_pushcfunction(L, al_lua_builder_spawn);
         lua_setfield(L, -2, "spawn");
+        lua_pushcfunction(L, al_lua_builder_memory_limit);
+        lua_setfield(L, -2, "memory_limit");
         lua_setfield(L, -2, "__index");
     }
     lua_pop(L, 1);
@@ -302,7 +320,7 @@ void al_lua_open_rt(lua_State *L)
 
 static lua_State *al_lua_task_state(void)
 {
-    lua_State *L = luaL_newstate();
+    lua_State *L = al_lua_alloc_state();
     if (!L)
         return NULL;
     *(void **)lua_getextraspace(L) = NULL; /* no task runs here yet (lua_task.c) */

@@ -15,6 +15,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "lua_alloc.h"
 #include "lua_handle.h"
 #include "lua_inspect.h"
 #include "lua_interrupt.h"
@@ -25,11 +26,50 @@ lua_State *(*al_lua_new_state)(void);
 
 /* ---- the per-task record, found from any coroutine of its state ---- */
 
+/* Shared by a task and its JoinHandle: abort() raises the flag, and the
+ * task's count hook stops Lua code that never awaits. */
+typedef struct {
+    atomic_int refs;
+    atomic_bool abort;
+} al_lua_ctl_t;
+
+static al_lua_ctl_t *al_lua_ctl_new(void)
+{
+    al_lua_ctl_t *c = malloc(sizeof *c);
+    if (c) {
+        atomic_init(&c->refs, 1);
+        atomic_init(&c->abort, false);
+    }
+    return c;
+}
+
+static void al_lua_ctl_release(al_lua_ctl_t *c)
+{
+    if (c && atomic_fetch_sub(&c->refs, 1) == 1)
+        free(c);
+}
+
+/* Memory a task's state may grow to beyond its baseline
+ * (ASYNCLAB_TASK_MEMORY_MB, default 256 MiB; rt.task.Builder:memory_limit). */
+static size_t al_lua_default_mem_limit(void)
+{
+    const char *e = getenv("ASYNCLAB_TASK_MEMORY_MB");
+    long mb = e ? atol(e) : 0;
+    return (size_t)(mb > 0 ? mb : 256) << 20;
+}
+
+/* Instructions between checks for abort / shutdown in Lua code that never
+ * awaits (a runaway loop). */
+#define AL_LUA_WATCH_EVERY 10000
+#define AL_LUA_STOPPED "task cancelled"
+
 typedef struct al_lua_task {
     al_lua_awaiter_t aw; /* the task's coroutine (aw.co) and what it waits for */
-    al_lua_pack_t init;  /* the function and its arguments, until the first poll */
-    lua_State *L;        /* the task's state (from the pool) */
-    int co_ref, env_ref; /* registry references keeping them alive */
+    al_lua_ctl_t *ctl;
+    size_t mem_limit, mem_base; /* the state may grow to mem_base + mem_limit */
+    al_lua_pack_t init;         /* the function and its arguments, until the first poll */
+    lua_State *L;               /* the task's state (from the pool) */
+    int co_ref, env_ref;        /* registry references keeping them alive */
     al_runtime_t *rt;
     char *failure; /* an error raised inside the state (copied) */
 } al_lua_task_t;
@@ -121,7 +161,7 @@ static void al_lua_pool_destroy(void *p)
 {
     al_lua_pool_t *pool = p;
     for (int i = 0; i < pool->len; i++)
-        lua_close(pool->states[i]);
+        al_lua_alloc_close(pool->states[i]);
     free(pool);
 }
 
@@ -155,10 +195,11 @@ static void al_lua_state_give(lua_State *L)
     lua_settop(L, 0);
     lua_gc(L, LUA_GCCOLLECT);
     al_lua_pool_t *pool = al_lua_pool();
+    al_lua_alloc_set_limit(L, SIZE_MAX);
     if (pool && pool->len < AL_LUA_POOL_MAX)
         pool->states[pool->len++] = L;
     else
-        lua_close(L);
+        al_lua_alloc_close(L);
 }
 
 /* Close this thread's pooled states now (the main thread, at exit). */
@@ -307,6 +348,24 @@ static char *al_lua_task_error(lua_State *co)
     return s;
 }
 
+/* A runaway task (never awaiting) is stopped here when it was aborted or
+ * its runtime shuts down: the error unwinds it, and its poll reports
+ * Pending so that the runtime finishes the cancellation. */
+static void al_lua_watch_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    al_lua_awaiter_t *aw = al_lua_awaiter(L);
+    al_lua_task_t *t = aw ? aw->task : NULL;
+    if (t && (atomic_load_explicit(&t->ctl->abort, memory_order_relaxed) ||
+              al_runtime_is_shutting_down(t->rt)))
+        luaL_error(L, AL_LUA_STOPPED);
+}
+
+static bool al_lua_task_stopped(al_lua_task_t *t)
+{
+    return atomic_load(&t->ctl->abort) || al_runtime_is_shutting_down(t->rt);
+}
+
 /* First poll: take a state, unpack fn and args into a fresh environment. */
 static int al_lua_task_start(al_lua_task_t *t, char *err, size_t cap)
 {
@@ -325,7 +384,10 @@ static int al_lua_task_start(al_lua_task_t *t, char *err, size_t cap)
     lua_pushvalue(L, -1);
     t->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     int env = lua_gettop(L);
+    t->mem_base = al_lua_alloc_used(L);
     t->aw.co = lua_newthread(L);
+    /* Coroutines the task creates inherit the hook. */
+    lua_sethook(t->aw.co, al_lua_watch_hook, LUA_MASKCOUNT, AL_LUA_WATCH_EVERY);
     t->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushvalue(L, env);
     lua_xmove(L, t->aw.co, 1); /* co's slot 1: the environment, while unpacking */
@@ -357,7 +419,11 @@ static al_poll_t al_lua_task_poll(void *f, al_context_t *cx, void *out)
             t->aw.pending = NULL;
         }
         int nres = 0;
+        /* The limit holds while Lua code runs; the C side around it (results,
+         * tracebacks) must not fail on it outside a protected call. */
+        al_lua_alloc_set_limit(t->L, t->mem_base + t->mem_limit);
         int status = lua_resume(t->aw.co, t->L, nargs, &nres);
+        al_lua_alloc_set_limit(t->L, SIZE_MAX);
         if (status == LUA_YIELD) {
             if (t->aw.pending)
                 continue; /* poll the new operation now: it may be ready */
@@ -365,6 +431,8 @@ static al_poll_t al_lua_task_poll(void *f, al_context_t *cx, void *out)
             return al_panic(cx, "coroutine.yield() called at a task's top level (a task "
                                 "is not a coroutine; use rt.task.yield_now())");
         }
+        if (status != LUA_OK && al_lua_task_stopped(t))
+            return AL_PENDING; /* cancelled mid-loop: the runtime drops us now */
         if (status != LUA_OK) {
             char *msg = al_lua_task_error(t->aw.co);
             al_poll_t r = al_panic(cx, "%s", msg ? msg : "out of memory");
@@ -385,6 +453,7 @@ static void al_lua_task_drop(void *f)
         t->aw.pending->drop(t->aw.pending);
     al_lua_pack_free(&t->init);
     al_lua_task_release_state(t); /* finished or cancelled: back to the pool */
+    al_lua_ctl_release(t->ctl);
     free(t->failure);
     free(t);
 }
@@ -412,7 +481,8 @@ typedef struct {
     uint64_t id;
     char name[64];
     bool awaited;
-    bool blocking; /* spawn_blocking: the output is an al_lua_pack_t * */
+    bool blocking;     /* spawn_blocking: the output is an al_lua_pack_t * */
+    al_lua_ctl_t *ctl; /* shared with the task (NULL for blocking ones) */
 } al_lua_join_t;
 
 static void al_lua_join_retain(void *o)
@@ -424,6 +494,7 @@ static void al_lua_join_release(void *o)
     al_lua_join_t *j = o;
     if (atomic_fetch_sub(&j->refs, 1) == 1) {
         al_join_drop(j->h);
+        al_lua_ctl_release(j->ctl);
         pthread_mutex_destroy(&j->lock);
         free(j);
     }
@@ -601,6 +672,8 @@ static int al_lua_join_await(lua_State *L)
 static int al_lua_join_abort(lua_State *L)
 {
     al_lua_join_t *j = al_lua_handle_check(L, 1, &al_lua_join_class);
+    if (j->ctl) /* also stops Lua code that never awaits */
+        atomic_store(&j->ctl->abort, true);
     al_join_abort(j->h);
     return 0;
 }
@@ -721,6 +794,12 @@ int al_lua_spawn(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char 
                  al_task_kind_t kind)
 {
     (void)kind;
+    return al_lua_spawn_limited(L, rt, idx, nargs, name, 0);
+}
+
+int al_lua_spawn_limited(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
+                         size_t mem_limit)
+{
     idx = lua_absindex(L, idx);
     luaL_checktype(L, idx, LUA_TFUNCTION);
     const char *names[17] = {NULL};
@@ -730,12 +809,19 @@ int al_lua_spawn(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char 
         names[i] = argnames[i - 1];
     }
     al_lua_task_t *t = calloc(1, sizeof *t);
-    if (!t)
+    al_lua_ctl_t *ctl = al_lua_ctl_new();
+    if (!t || !ctl) {
+        free(t);
+        free(ctl);
         return luaL_error(L, "out of memory");
+    }
     t->aw.task = t;
+    t->ctl = ctl;
+    t->mem_limit = mem_limit ? mem_limit : al_lua_default_mem_limit();
     char err[512];
     if (!al_lua_pack(L, idx, nargs + 1, "spawn", nargs < 16 ? names : NULL, &t->init, err,
                      sizeof err)) {
+        al_lua_ctl_release(ctl);
         free(t);
         lua_pushstring(L, err);
         return lua_error(L);
@@ -748,18 +834,23 @@ int al_lua_spawn(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char 
         snprintf(where, sizeof where, "%s:%d", ar.short_src, ar.currentline);
     al_spawn_opts_t opts = {.name = name, .location = where[0] ? where : NULL};
     al_join_t *h;
+    atomic_fetch_add(&ctl->refs, 1); /* the JoinHandle's, taken before the task can end */
     int rc = al_spawn(rt, &al_lua_task_vt, &t, &opts, &h); /* drops t on failure */
-    if (rc != 0)
+    if (rc != 0) {
+        al_lua_ctl_release(ctl);
         return luaL_error(L, "%s", al_strerror(rc));
+    }
     al_lua_join_t *j = calloc(1, sizeof *j);
     if (!j) {
         al_join_drop(h);
+        al_lua_ctl_release(ctl);
         return luaL_error(L, "out of memory");
     }
     atomic_init(&j->refs, 1);
     pthread_mutex_init(&j->lock, NULL);
     j->h = h;
     j->id = al_join_id(h);
+    j->ctl = ctl;
     if (name)
         snprintf(j->name, sizeof j->name, "%s", name);
     al_lua_handle_push(L, &al_lua_join_class, j);

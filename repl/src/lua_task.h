@@ -75,6 +75,12 @@ bool al_lua_in_task(lua_State *L);
 int al_lua_spawn(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
                  al_task_kind_t kind);
 
+/* The same, with a memory limit for the task's state beyond its baseline
+ * (bytes; 0: the default, ASYNCLAB_TASK_MEMORY_MB or 256 MiB). Growth past
+ * it is Lua's "not enough memory" error in that task. */
+int al_lua_spawn_limited(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
+                         size_t mem_limit);
+
 /* The same for spawn_blocking: fn runs on the blocking pool, in a state of
  * its own; it may block as long as it likes. */
 int al_lua_spawn_blocking(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "asynclab.h"
+#include "lua_alloc.h"
 #include "lua_repl.h"
 #include "lua_rt.h"
 #include "lua_run.h"
@@ -63,7 +64,7 @@ static int run_lua(int argc, char **argv)
     } else {
         rc = al_lua_run_file(L, argv[0], argc - 1, argv + 1);
     }
-    lua_close(L); /* handles release their references first */
+    al_lua_alloc_close(L); /* handles release their references first */
     al_lua_runtime_shutdown();
     al_lua_pool_clear();
     return rc;
