@@ -28,7 +28,8 @@ static const al_lua_help_t al_lua_help[] = {
     {"rt.task.spawn", "h = rt.task.spawn(fn, ...)", "the same as rt.spawn", NULL},
     {"rt.task.Builder", "rt.task.Builder.new():name(s):spawn(fn, ...)",
      "spawn a named task (names show in every view)",
-     "  rt.task.Builder.new():name(\"health\"):spawn(function() ... end)"},
+     "  rt.task.Builder.new():name(\"health\"):spawn(function() ... end)\n"
+     ":memory_limit(mb) caps the task's Lua memory (growth past it is its error)."},
     {"JoinHandle:await", "h:await()", "wait for a task; its results, or raises a JoinError",
      "A JoinError has e:is_panic(), e:is_cancelled() and tostring(e).\n"
      "  local ok, e = pcall(h.await, h)"},
