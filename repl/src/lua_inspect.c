@@ -117,6 +117,19 @@ static struct {
     al_lua_gate_t gate;
 } al_lua_seen = {.gate = {.lock = PTHREAD_MUTEX_INITIALIZER}};
 
+/* A task dump: the console model's, then every Lua task's traceback. */
+static void al_lua_dump_now(void *console, FILE *out)
+{
+    al_console_dump_now(console, out);
+    al_lua_print_tracebacks(out);
+}
+
+static void al_lua_print_dump(const al_console_snapshot_t *s, FILE *out)
+{
+    al_console_print_dump(s, out);
+    al_lua_print_tracebacks(out);
+}
+
 void al_lua_inspect_attach(al_runtime_t *rt)
 {
     if (al_lua_seen.rt || getenv("ASYNCLAB_NO_CONSOLE"))
@@ -132,7 +145,7 @@ void al_lua_inspect_attach(al_runtime_t *rt)
         al_stream_subscribe(st, &al_lint_consumer, al_lua_seen.lint);
     al_stream_subscribe(st, &gate_vt, &al_lua_seen.gate);
     if (al_lua_seen.console)
-        al_dump_on_sigquit(al_console_dump_now, al_lua_seen.console, stderr);
+        al_dump_on_sigquit(al_lua_dump_now, al_lua_seen.console, stderr);
 }
 
 void al_lua_inspect_detach(void)
@@ -202,7 +215,7 @@ static int al_lua_console(lua_State *L)
 }
 static int al_lua_dump(lua_State *L)
 {
-    return al_lua_push_printed(L, al_console_print_dump, al_lua_snapshot(L));
+    return al_lua_push_printed(L, al_lua_print_dump, al_lua_snapshot(L));
 }
 
 #define SETI(k, v) (lua_pushinteger(L, (lua_Integer)(v)), lua_setfield(L, -2, k))

@@ -9,6 +9,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,9 +68,16 @@ typedef struct al_lua_task {
     al_lua_awaiter_t aw; /* the task's coroutine (aw.co) and what it waits for */
     al_lua_ctl_t *ctl;
     size_t mem_limit, mem_base; /* the state may grow to mem_base + mem_limit */
-    al_lua_pack_t init;         /* the function and its arguments, until the first poll */
-    lua_State *L;               /* the task's state (from the pool) */
-    int co_ref, env_ref;        /* registry references keeping them alive */
+    /* Live tasks are listed for dumps (tracebacks); poll_lock is held while a
+     * worker polls, so a dump reads only tasks at rest. */
+    struct al_lua_task *live_prev, *live_next;
+    bool listed;
+    pthread_mutex_t poll_lock;
+    uint64_t id;
+    char name[64];
+    al_lua_pack_t init;  /* the function and its arguments, until the first poll */
+    lua_State *L;        /* the task's state (from the pool) */
+    int co_ref, env_ref; /* registry references keeping them alive */
     al_runtime_t *rt;
     char *failure; /* an error raised inside the state (copied) */
 } al_lua_task_t;
@@ -366,6 +374,71 @@ static bool al_lua_task_stopped(al_lua_task_t *t)
     return atomic_load(&t->ctl->abort) || al_runtime_is_shutting_down(t->rt);
 }
 
+/* ---- the list of live tasks, for tracebacks in dumps ---- */
+
+static pthread_mutex_t al_lua_live_lock = PTHREAD_MUTEX_INITIALIZER;
+static al_lua_task_t *al_lua_live;
+
+static void al_lua_live_add(al_lua_task_t *t)
+{
+    pthread_mutex_lock(&al_lua_live_lock);
+    t->live_next = al_lua_live;
+    if (al_lua_live)
+        al_lua_live->live_prev = t;
+    al_lua_live = t;
+    t->listed = true;
+    pthread_mutex_unlock(&al_lua_live_lock);
+}
+
+static void al_lua_live_remove(al_lua_task_t *t)
+{
+    pthread_mutex_lock(&al_lua_live_lock);
+    if (t->listed) {
+        if (t->live_prev)
+            t->live_prev->live_next = t->live_next;
+        else
+            al_lua_live = t->live_next;
+        if (t->live_next)
+            t->live_next->live_prev = t->live_prev;
+        t->listed = false;
+    }
+    pthread_mutex_unlock(&al_lua_live_lock);
+}
+
+void al_lua_print_tracebacks(FILE *out)
+{
+    pthread_mutex_lock(&al_lua_live_lock);
+    if (al_lua_live)
+        fprintf(out, "Lua tasks (where each one waits):\n");
+    for (al_lua_task_t *t = al_lua_live; t; t = t->live_next) {
+        fprintf(out, "  task %llu%s%s%s", (unsigned long long)t->id, t->name[0] ? " \"" : "",
+                t->name, t->name[0] ? "\"" : "");
+        if (pthread_mutex_trylock(&t->poll_lock) != 0) {
+            fprintf(out, ": being polled now (no traceback while it runs)\n");
+            continue;
+        }
+        if (t->L && t->aw.co) {
+            fprintf(out, "%s%s:\n", t->aw.pending ? ", waiting in " : "",
+                    t->aw.pending ? t->aw.pending->what : "");
+            int top = lua_gettop(t->L);
+            al_lua_alloc_set_limit(t->L, SIZE_MAX);
+            luaL_traceback(t->L, t->aw.co, NULL, 0);
+            const char *tb = lua_tostring(t->L, -1);
+            for (const char *p = tb; p && *p;) { /* indent every line */
+                const char *nl = strchr(p, '\n');
+                int n = nl ? (int)(nl - p) : (int)strlen(p);
+                fprintf(out, "      %.*s\n", n, p);
+                p = nl ? nl + 1 : p + n;
+            }
+            lua_settop(t->L, top);
+        } else {
+            fprintf(out, ": not started yet\n");
+        }
+        pthread_mutex_unlock(&t->poll_lock);
+    }
+    pthread_mutex_unlock(&al_lua_live_lock);
+}
+
 /* First poll: take a state, unpack fn and args into a fresh environment. */
 static int al_lua_task_start(al_lua_task_t *t, char *err, size_t cap)
 {
@@ -399,9 +472,23 @@ static int al_lua_task_start(al_lua_task_t *t, char *err, size_t cap)
     return n - 1;
 }
 
+static al_poll_t al_lua_task_poll_locked(al_lua_task_t *t, al_context_t *cx, void *out);
+
 static al_poll_t al_lua_task_poll(void *f, al_context_t *cx, void *out)
 {
     al_lua_task_t *t = *(al_lua_task_t **)f;
+    if (!t->listed) {
+        t->id = al_task_current_id();
+        al_lua_live_add(t);
+    }
+    pthread_mutex_lock(&t->poll_lock);
+    al_poll_t r = al_lua_task_poll_locked(t, cx, out);
+    pthread_mutex_unlock(&t->poll_lock);
+    return r;
+}
+
+static al_poll_t al_lua_task_poll_locked(al_lua_task_t *t, al_context_t *cx, void *out)
+{
     int nargs = 0;
     char err[512] = "";
     if (!t->L) {
@@ -449,6 +536,10 @@ static al_poll_t al_lua_task_poll(void *f, al_context_t *cx, void *out)
 static void al_lua_task_drop(void *f)
 {
     al_lua_task_t *t = *(al_lua_task_t **)f;
+    al_lua_live_remove(t);
+    pthread_mutex_lock(&t->poll_lock); /* a dump may be reading this task */
+    pthread_mutex_unlock(&t->poll_lock);
+    pthread_mutex_destroy(&t->poll_lock);
     if (t->aw.pending)
         t->aw.pending->drop(t->aw.pending);
     al_lua_pack_free(&t->init);
@@ -817,6 +908,9 @@ int al_lua_spawn_limited(lua_State *L, al_runtime_t *rt, int idx, int nargs, con
     }
     t->aw.task = t;
     t->ctl = ctl;
+    pthread_mutex_init(&t->poll_lock, NULL);
+    if (name)
+        snprintf(t->name, sizeof t->name, "%s", name);
     t->mem_limit = mem_limit ? mem_limit : al_lua_default_mem_limit();
     char err[512];
     if (!al_lua_pack(L, idx, nargs + 1, "spawn", nargs < 16 ? names : NULL, &t->init, err,

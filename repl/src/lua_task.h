@@ -17,6 +17,8 @@
 #ifndef LUA_TASK_H
 #define LUA_TASK_H
 
+#include <stdio.h>
+
 #include <lua.h>
 
 #include "asynclab.h"
@@ -93,6 +95,11 @@ extern lua_State *(*al_lua_new_state)(void);
  * (which drives rt's tasks when it is a current-thread runtime). Returns
  * the task's results or raises its JoinError. */
 int al_lua_join_block_on(lua_State *L, int idx, al_runtime_t *rt);
+
+/* Every live Lua task with the Lua traceback of where it waits (tasks a
+ * worker is polling right now are listed without one). For dumps: safe
+ * from any thread, needs no worker. */
+void al_lua_print_tracebacks(FILE *out);
 
 /* The JoinHandle class (shared handle). */
 extern const al_lua_class_t al_lua_join_class;
