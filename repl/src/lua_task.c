@@ -17,6 +17,7 @@
 #include <lualib.h>
 
 #include "lua_alloc.h"
+#include "lua_globals.h"
 #include "lua_handle.h"
 #include "lua_inspect.h"
 #include "lua_interrupt.h"
@@ -75,9 +76,10 @@ typedef struct al_lua_task {
     pthread_mutex_t poll_lock;
     uint64_t id;
     char name[64];
-    al_lua_pack_t init;  /* the function and its arguments, until the first poll */
-    lua_State *L;        /* the task's state (from the pool) */
-    int co_ref, env_ref; /* registry references keeping them alive */
+    al_lua_pack_t init;    /* the function and its arguments, until the first poll */
+    al_lua_pack_t globals; /* the globals its code names: a table, or empty */
+    lua_State *L;          /* the task's state (from the pool) */
+    int co_ref, env_ref;   /* registry references keeping them alive */
     al_runtime_t *rt;
     char *failure; /* an error raised inside the state (copied) */
 } al_lua_task_t;
@@ -457,6 +459,18 @@ static int al_lua_task_start(al_lua_task_t *t, char *err, size_t cap)
     lua_pushvalue(L, -1);
     t->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     int env = lua_gettop(L);
+    if (t->globals.count) { /* the globals the code names, as the spawner saw them */
+        int g = lua_gettop(L) + 1;
+        if (al_lua_unpack_env(L, &t->globals, env, err, cap) < 1)
+            return -1;
+        lua_pushnil(L);
+        while (lua_next(L, g)) { /* env[k] = v, keeping k for the next step */
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, env);
+        }
+        lua_settop(L, env);
+    }
     t->mem_base = al_lua_alloc_used(L);
     t->aw.co = lua_newthread(L);
     /* Coroutines the task creates inherit the hook. */
@@ -543,6 +557,7 @@ static void al_lua_task_drop(void *f)
     if (t->aw.pending)
         t->aw.pending->drop(t->aw.pending);
     al_lua_pack_free(&t->init);
+    al_lua_pack_free(&t->globals);
     al_lua_task_release_state(t); /* finished or cancelled: back to the pool */
     al_lua_ctl_release(t->ctl);
     free(t->failure);
@@ -795,6 +810,34 @@ const al_lua_class_t al_lua_join_class = {.name = "JoinHandle",
                                           .methods = al_lua_join_methods,
                                           .describe = al_lua_join_describe};
 
+/* Pack the globals fn's code names (lua_globals.h). Values that cannot move
+ * are left out: a name may be a plain string literal, not a global read. */
+static void al_lua_pack_used_globals(lua_State *L, int fn, al_lua_pack_t *out)
+{
+    *out = (al_lua_pack_t){0};
+    al_lua_used_globals(L, fn);
+    int g = lua_gettop(L);
+    char err[256];
+    bool any = false;
+    lua_pushnil(L);
+    while (lua_next(L, g)) {
+        al_lua_pack_t probe;
+        if (al_lua_pack(L, -1, 1, "spawn", NULL, &probe, err, sizeof err)) {
+            al_lua_pack_free(&probe);
+            any = true;
+            lua_pop(L, 1);
+        } else {
+            lua_pop(L, 1);
+            lua_pushvalue(L, -1);
+            lua_pushnil(L);
+            lua_rawset(L, g); /* assigning nil to an existing key is allowed during next */
+        }
+    }
+    if (any && !al_lua_pack(L, g, 1, "spawn", NULL, out, err, sizeof err))
+        *out = (al_lua_pack_t){0};
+    lua_settop(L, g - 1);
+}
+
 /* ---- spawn_blocking: a Lua function on the blocking pool ---- */
 
 typedef struct {
@@ -921,6 +964,7 @@ int al_lua_spawn_limited(lua_State *L, al_runtime_t *rt, int idx, int nargs, con
         return lua_error(L);
     }
     t->rt = rt;
+    al_lua_pack_used_globals(L, idx, &t->globals);
     /* Where it was spawned, for every view: "script.lua:12". */
     char where[256] = "";
     lua_Debug ar;

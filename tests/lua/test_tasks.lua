@@ -44,6 +44,19 @@ rt.spawn(function() leaked_global = 42 end):await()
 local seen = rt.spawn(function() return leaked_global end):await()
 check(seen == nil, "globals leak between tasks")
 
+-- globals the task's code names are copied in (a snapshot at spawn), helper
+-- functions and shared handles included; standard ones are the task's own
+shared_counter = rt.sync.Mutex.new(0)
+step = 5
+function bump(g) g.value = g.value + step end
+rt.spawn(function()
+  local g = shared_counter:lock(); bump(g); g:unlock()
+  step = 100 -- the task's own copy: the caller's step stays 5
+end):await()
+check(shared_counter:lock().value == 5 and step == 5, "globals in tasks")
+co_global = coroutine.create(print) -- cannot move: left out, the task sees nil
+check(rt.spawn(function() return co_global end):await() == nil)
+
 -- tasks spawn tasks, and await them
 local nested = rt.spawn(function()
   local inner = rt.spawn(function() return rt.task.id() end)
