@@ -383,10 +383,11 @@ static int al_lua_sem_new(lua_State *L)
 {
     lua_Integer n = luaL_checkinteger(L, 1);
     luaL_argcheck(L, n >= 0 && n <= 1000000000, 1, "permits must be between 0 and 1e9");
+    const char *name = luaL_optstring(L, 2, NULL); /* before allocating: it may raise */
     al_lua_sem_t *s = calloc(1, sizeof *s);
     if (!s)
         return luaL_error(L, "out of memory");
-    int rc = al_semaphore_new((uint32_t)n, luaL_optstring(L, 2, NULL), &s->s);
+    int rc = al_semaphore_new((uint32_t)n, name, &s->s);
     if (rc != 0) {
         free(s);
         return luaL_error(L, "%s", al_strerror(rc));
@@ -519,10 +520,11 @@ extern const al_lua_class_t al_lua_notify_class;
 
 static int al_lua_notify_new(lua_State *L)
 {
+    const char *name = luaL_optstring(L, 1, NULL); /* before allocating: it may raise */
     al_lua_notify_t *n = calloc(1, sizeof *n);
     if (!n)
         return luaL_error(L, "out of memory");
-    int rc = al_notify_new(luaL_optstring(L, 1, NULL), &n->n);
+    int rc = al_notify_new(name, &n->n);
     if (rc != 0) {
         free(n);
         return luaL_error(L, "%s", al_strerror(rc));

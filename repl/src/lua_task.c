@@ -580,6 +580,26 @@ static const al_future_vtable_t al_lua_task_vt = {
 
 /* ---- JoinHandle: a shared, counted al_join_t ---- */
 
+/* spawn_blocking's function, arguments and results: shared by the pool
+ * thread that runs it and the JoinHandle (whichever lets go last frees it,
+ * so results nobody awaits are freed too). */
+typedef struct al_lua_blocking {
+    atomic_int refs;
+    al_lua_pack_t init;   /* fn and args, until it runs */
+    pthread_mutex_t lock; /* guards result */
+    al_lua_pack_t result; /* ok flag, then the results */
+} al_lua_blocking_t;
+
+static void al_lua_blocking_release(al_lua_blocking_t *b)
+{
+    if (!b || atomic_fetch_sub(&b->refs, 1) != 1)
+        return;
+    al_lua_pack_free(&b->init);
+    al_lua_pack_free(&b->result);
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+}
+
 typedef struct {
     atomic_int refs;
     pthread_mutex_t lock; /* one awaiter at a time */
@@ -587,8 +607,8 @@ typedef struct {
     uint64_t id;
     char name[64];
     bool awaited;
-    bool blocking;     /* spawn_blocking: the output is an al_lua_pack_t * */
-    al_lua_ctl_t *ctl; /* shared with the task (NULL for blocking ones) */
+    al_lua_blocking_t *blocking; /* spawn_blocking: where its results are */
+    al_lua_ctl_t *ctl;           /* shared with the task (NULL for blocking ones) */
 } al_lua_join_t;
 
 static void al_lua_join_retain(void *o)
@@ -601,6 +621,7 @@ static void al_lua_join_release(void *o)
     if (atomic_fetch_sub(&j->refs, 1) == 1) {
         al_join_drop(j->h);
         al_lua_ctl_release(j->ctl);
+        al_lua_blocking_release(j->blocking);
         pthread_mutex_destroy(&j->lock);
         free(j);
     }
@@ -686,16 +707,18 @@ static al_poll_t al_lua_join_op_poll(al_lua_op_t *o, al_context_t *cx, lua_State
         op->locked = true;
     }
     al_lua_pack_t res;
-    al_lua_pack_t *blocking_res = NULL;
+    void *blocking_out = NULL;
     al_join_result_t jr;
-    if (al_join_poll(j->h, cx, j->blocking ? (void *)&blocking_res : (void *)&res, &jr) ==
+    if (al_join_poll(j->h, cx, j->blocking ? (void *)&blocking_out : (void *)&res, &jr) ==
         AL_PENDING)
         return AL_PENDING;
     if (j->blocking && jr.kind == AL_JOIN_OK) {
         /* The function's results, after a leading ok flag (a Lua error in a
          * blocking task is its panic). */
-        res = blocking_res ? *blocking_res : (al_lua_pack_t){0};
-        free(blocking_res);
+        pthread_mutex_lock(&j->blocking->lock);
+        res = j->blocking->result;
+        j->blocking->result = (al_lua_pack_t){0};
+        pthread_mutex_unlock(&j->blocking->lock);
         char perr[256] = "";
         int top = lua_gettop(L);
         if (al_lua_unpack(L, &res, perr, sizeof perr) < 1 || !lua_toboolean(L, top + 1)) {
@@ -840,22 +863,15 @@ static void al_lua_pack_used_globals(lua_State *L, int fn, al_lua_pack_t *out)
 
 /* ---- spawn_blocking: a Lua function on the blocking pool ---- */
 
-typedef struct {
-    al_lua_pack_t init; /* fn and args */
-} al_lua_blocking_t;
-
 static void *al_lua_blocking_main(void *arg)
 {
     al_lua_blocking_t *b = arg;
-    al_lua_pack_t *out = calloc(1, sizeof *out);
+    al_lua_pack_t out = {0};
     lua_State *L = al_lua_state_take();
     char err[512] = "";
-    if (!out || !L) {
-        al_lua_pack_free(&b->init);
-        free(b);
-        if (L)
-            al_lua_state_give(L);
-        return out;
+    if (!L) {
+        al_lua_blocking_release(b);
+        return NULL;
     }
     lua_newtable(L); /* a fresh _ENV, as for tasks */
     lua_newtable(L);
@@ -864,7 +880,6 @@ static void *al_lua_blocking_main(void *arg)
     lua_setmetatable(L, -2);
     int base = lua_gettop(L);
     int n = al_lua_unpack_env(L, &b->init, base, err, sizeof err);
-    free(b);
     int status;
     if (n < 1) {
         lua_pushstring(L, err);
@@ -875,14 +890,18 @@ static void *al_lua_blocking_main(void *arg)
     int nres = lua_gettop(L) - base;
     lua_pushboolean(L, status == LUA_OK);
     lua_insert(L, base + 1);
-    if (!al_lua_pack(L, base + 1, nres + 1, "return", NULL, out, err, sizeof err)) {
+    if (!al_lua_pack(L, base + 1, nres + 1, "return", NULL, &out, err, sizeof err)) {
         lua_settop(L, base);
         lua_pushboolean(L, 0);
         lua_pushstring(L, err);
-        al_lua_pack(L, base + 1, 2, "return", NULL, out, err, sizeof err);
+        al_lua_pack(L, base + 1, 2, "return", NULL, &out, err, sizeof err);
     }
     al_lua_state_give(L);
-    return out;
+    pthread_mutex_lock(&b->lock);
+    b->result = out;
+    pthread_mutex_unlock(&b->lock);
+    al_lua_blocking_release(b);
+    return NULL;
 }
 
 int al_lua_spawn_blocking(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name)
@@ -898,24 +917,30 @@ int al_lua_spawn_blocking(lua_State *L, al_runtime_t *rt, int idx, int nargs, co
         lua_pushstring(L, err);
         return lua_error(L);
     }
+    /* One reference for the pool thread, one for the JoinHandle. (A job
+     * cancelled before it starts never drops the thread's: the runtime's
+     * spawn_blocking has no destructor for its argument.) */
+    atomic_init(&b->refs, 2);
+    pthread_mutex_init(&b->lock, NULL);
     al_spawn_opts_t opts = {.name = name};
     al_join_t *h;
     int rc = al_spawn_blocking(rt, al_lua_blocking_main, b, &opts, &h);
     if (rc != 0) {
-        al_lua_pack_free(&b->init);
-        free(b);
+        al_lua_blocking_release(b);
+        al_lua_blocking_release(b);
         return luaL_error(L, "%s", al_strerror(rc));
     }
     al_lua_join_t *j = calloc(1, sizeof *j);
     if (!j) {
         al_join_drop(h);
+        al_lua_blocking_release(b);
         return luaL_error(L, "out of memory");
     }
     atomic_init(&j->refs, 1);
     pthread_mutex_init(&j->lock, NULL);
     j->h = h;
     j->id = al_join_id(h);
-    j->blocking = true;
+    j->blocking = b;
     if (name)
         snprintf(j->name, sizeof j->name, "%s", name);
     al_lua_handle_push(L, &al_lua_join_class, j);
