@@ -174,6 +174,8 @@ void al_console_snapshot_free(al_console_snapshot_t *s);
 /* Lookups in a snapshot (binary search); NULL when absent. */
 const al_console_task_t *al_console_find_task(const al_console_snapshot_t *s, uint64_t id);
 const al_console_resource_t *al_console_find_resource(const al_console_snapshot_t *s, uint64_t id);
+/* One task's state (al_task_state_t) without a snapshot; -1 if unknown. */
+int al_console_task_state(al_console_t *c, uint64_t task);
 /* Copy one task's poll-time or scheduled-time histogram; false if unknown. */
 bool al_console_task_histogram(al_console_t *c, uint64_t task, bool scheduled, al_histogram_t *out);
 

@@ -825,3 +825,12 @@ bool al_console_task_histogram(al_console_t *c, uint64_t task, bool scheduled, a
     pthread_mutex_unlock(&c->lock);
     return t != NULL;
 }
+
+int al_console_task_state(al_console_t *c, uint64_t task)
+{
+    pthread_mutex_lock(&c->lock);
+    al__ctask_t *t = al__console_task(c, task);
+    int state = t ? t->state : -1;
+    pthread_mutex_unlock(&c->lock);
+    return state;
+}

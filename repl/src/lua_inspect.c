@@ -169,6 +169,12 @@ void al_lua_inspect_detach(void)
     al_lua_seen.rt = NULL;
 }
 
+const char *al_lua_task_state_name(uint64_t id)
+{
+    int state = al_lua_seen.console ? al_console_task_state(al_lua_seen.console, id) : -1;
+    return state < 0 ? NULL : al_task_state_name((unsigned)state);
+}
+
 static uint64_t al_lua_now_ns(void)
 {
     struct timespec ts;

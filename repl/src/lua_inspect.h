@@ -14,6 +14,9 @@
 void al_lua_inspect_attach(al_runtime_t *rt);
 /* After the runtime was freed: stop recording, free the observers. */
 void al_lua_inspect_detach(void);
+/* The console model's state of a task of the default runtime ("idle",
+ * "scheduled", "running", "blocked", "done"), or NULL when unknown. */
+const char *al_lua_task_state_name(uint64_t id);
 /* Add the functions to rt (the table at stack index rt). */
 void al_lua_open_inspect(lua_State *L, int rt);
 

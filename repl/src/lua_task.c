@@ -630,8 +630,9 @@ static void al_lua_join_release(void *o)
 static void al_lua_join_describe(void *o, char *buf, size_t cap)
 {
     al_lua_join_t *j = o;
+    const char *state = al_join_is_finished(j->h) ? "finished" : al_lua_task_state_name(j->id);
     snprintf(buf, cap, "#%llu%s%s%s %s", (unsigned long long)j->id, j->name[0] ? " \"" : "",
-             j->name, j->name[0] ? "\"" : "", al_join_is_finished(j->h) ? "finished" : "running");
+             j->name, j->name[0] ? "\"" : "", state ? state : "running");
 }
 
 /* JoinError values: a table with a message and is_panic / is_cancelled. */
