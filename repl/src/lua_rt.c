@@ -14,6 +14,7 @@
 #include "lua_future.h"
 #include "lua_help.h"
 #include "lua_inspect.h"
+#include "lua_net.h"
 #include "lua_rt.h"
 #include "lua_pretty.h"
 #include "lua_runtime.h"
@@ -286,6 +287,7 @@ void al_lua_open_rt(lua_State *L)
     al_lua_open_select(L, rt);
     al_lua_open_pretty(L, rt);
     al_lua_open_help(L, rt);
+    al_lua_open_net(L, rt);
     lua_getfield(L, rt, "sync");
     al_lua_open_chan(L, lua_gettop(L));
     lua_pop(L, 1);
