@@ -21,6 +21,7 @@
 #include "lua_select.h"
 #include "lua_sync.h"
 #include "lua_task.h"
+#include "lua_value.h"
 
 /* A duration argument in milliseconds -> ns; raises a clear error. */
 static uint64_t al_lua_check_ms(lua_State *L, int arg)
@@ -297,9 +298,12 @@ void al_lua_open_rt(lua_State *L)
     lua_setfield(L, -2, "rt");
     lua_pushvalue(L, std);
     lua_setfield(L, -2, "std");
+    lua_pushvalue(L, rt); /* require "asynclab" in the program: the same rt */
+    lua_setfield(L, -2, "asynclab");
     lua_pop(L, 1);
     lua_setglobal(L, "std");
     lua_setglobal(L, "rt");
+    al_lua_value_note_modules(L);
 }
 
 static lua_State *al_lua_task_state(void)
