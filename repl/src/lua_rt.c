@@ -317,8 +317,13 @@ static lua_State *al_lua_task_state(void)
     return L;
 }
 
-lua_State *al_lua_main_state(void)
+void al_lua_use_task_states(void)
 {
     al_lua_new_state = al_lua_task_state;
+}
+
+lua_State *al_lua_main_state(void)
+{
+    al_lua_use_task_states();
     return al_lua_task_state();
 }
