@@ -217,3 +217,42 @@ fuzz-merge: $(BUILD)/fuzz/fuzz_trace_read
 
 fuzz-corpus: $(BUILD)/fuzz/make_corpus
 	$(BUILD)/fuzz/make_corpus tests/fuzz/corpus
+
+# ---- the Lua C module: require "asynclab" from a stock lua5.4 ---------------
+#
+#   make module        $(BUILD)/release/asynclab.so (also built by `make`):
+#                      LUA_CPATH='build/release/?.so' lua5.4 -e \
+#                        'local rt = require "asynclab"; print(rt.spawn(function() return 1 end):await())'
+#   make test-module   the module in the real /usr/bin/lua5.4 (tests/lua/module.sh;
+#                      part of `make test`)
+#
+# A shared object is position-independent throughout: the core is compiled
+# again with -fPIC into $(BUILD)/pic/, the module from the repl sources minus
+# the program's own (main, the prompt, completion, `asynclab trace`). Only
+# luaopen_asynclab is exported (-fvisibility=hidden). It does not link liblua:
+# the interpreter that loads it provides Lua (Debian's lua5.4 exports the API).
+MODULE_SRC := $(filter-out repl/src/main.c repl/src/lua_repl.c repl/src/lua_complete.c \
+                           repl/src/trace_cli.c,$(REPL_SRC))
+MODULE_CFLAGS := $(BASE) $(CFLAGS_release) -fPIC -fvisibility=hidden
+
+$(BUILD)/pic/core/%.o: core/src/%.c $(CORE_HDR) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(MODULE_CFLAGS) -c $< -o $@
+
+$(BUILD)/pic/libasynclab.a: $(patsubst core/src/%.c,$(BUILD)/pic/core/%.o,$(CORE_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/release/asynclab.so: $(MODULE_SRC) $(REPL_HDR) $(BUILD)/pic/libasynclab.a $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(MODULE_CFLAGS) -shared -Irepl/src $(LUA_CFLAGS) -o $@ $(MODULE_SRC) \
+	    $(BUILD)/pic/libasynclab.a $(LDLIBS)
+
+.PHONY: module test-module
+module: $(BUILD)/release/asynclab.so
+all: $(BUILD)/release/asynclab.so
+
+test-module: $(BUILD)/release/asynclab.so
+	@echo "== require \"asynclab\" from the stock lua5.4 (tests/lua/module.sh)"
+	tests/lua/module.sh /usr/bin/lua5.4 $(BUILD)/release $(BUILD)/lua-module
+test: test-module

@@ -78,6 +78,53 @@ static const al_lua_help_t al_lua_help[] = {
      "tx:try_send(v), tx:clone(), tx:is_closed(), rx:close(), rx:len()."},
     {"rt.sync.oneshot", "tx, rx = rt.sync.oneshot.channel()",
      "one value, once: tx:send(v); rx:recv()", NULL},
+    {"rt.net.TcpListener", "l = rt.net.TcpListener.bind(\"127.0.0.1:0\")",
+     "listen for TCP connections (port 0: any free port); l:local_addr() says which",
+     "  local l = rt.net.TcpListener.bind(\"127.0.0.1:0\")\n"
+     "  print(l:local_addr())          --> 127.0.0.1:40123\n"
+     "  local c, peer = l:accept()     -- waits for a client\n"
+     "Addresses are numeric (\"a.b.c.d:port\", \"[::1]:port\") or \"localhost:port\";\n"
+     "names are not looked up. l:close() closes it; a task waiting in accept\n"
+     "then gets an error."},
+    {"TcpListener:accept", "c, peer = l:accept()",
+     "wait for the next connection: a TcpStream and the client's address (one accept at a time)",
+     "  while true do\n"
+     "    local c = l:accept()\n"
+     "    rt.spawn(function() c:write(\"hello\\n\"); c:close() end)\n"
+     "  end"},
+    {"rt.net.TcpStream", "c = rt.net.TcpStream.connect(addr)",
+     "connect to a listener; waits until connected (errors: refused, invalid address)",
+     "A stream is a shared handle: one task may read while another writes.\n"
+     "c:read(n) c:read_line() c:read_to_end() c:write(s) c:shutdown() c:close()\n"
+     "c:peer_addr() c:local_addr() c:set_nodelay(on). Using a closed stream raises\n"
+     "\"this TcpStream was closed\"; the socket is also closed when the last handle\n"
+     "to it is collected (a task's handles when the task ends)."},
+    {"TcpStream:read", "data = c:read([n])",
+     "wait for data: at most n bytes (default 4096); nil at end of stream",
+     "  while true do\n"
+     "    local data = c:read(1024)\n"
+     "    if data == nil then break end   -- the peer shut down its side\n"
+     "    c:write(data)\n"
+     "  end\n"
+     "c:read_to_end() returns everything up to the end of stream (\"\" if none)."},
+    {"TcpStream:read_line", "line = c:read_line()",
+     "wait for a line; without its \\n (or \\r\\n); nil at end of stream",
+     "A last line without a newline is returned as is; lines up to 1 MiB."},
+    {"TcpStream:read_to_end", "s = c:read_to_end()",
+     "wait for the end of stream; everything read (\"\" if nothing)", NULL},
+    {"TcpStream:write", "c:write(s)", "send all of s; waits while the socket's buffer is full",
+     "Fails when the peer closed the connection (\"Broken pipe\")."},
+    {"TcpStream:shutdown", "c:shutdown()",
+     "close the writing side: the peer reads end of stream, and can still answer", NULL},
+    {"TcpStream:close", "c:close()",
+     "close the socket now (for every task holding it); a waiting read or write fails", NULL},
+    {"rt.net.http_get", "status, body, headers = rt.net.http_get(url [, {timeout = ms}])",
+     "a tiny HTTP/1.0 GET for loopback health checks; raises on failure or timeout",
+     "  local status, body = rt.net.http_get(\"http://127.0.0.1:8080/health\", {timeout = 500})\n"
+     "headers has lower-case names. The response ends at Content-Length, or when\n"
+     "the server closes. timeout: default 5000 ms (where timers are enabled);\n"
+     "false waits forever. Errors name the URL: \"http_get URL: timed out after\n"
+     "500 ms\", \"... connection refused (nothing listens there)\". http:// only."},
     {"rt.runtime.Builder", "rt.runtime.Builder.new_multi_thread() | new_current_thread()",
      "configure and build a runtime",
      "  local r = rt.runtime.Builder.new_multi_thread():worker_threads(4):enable_all():build()\n"
@@ -170,8 +217,10 @@ static int al_lua_help_fn(lua_State *L)
                               : strncmp(n, "rt.sync", 7) == 0     ? "sync"
                               : strncmp(n, "rt.time", 7) == 0     ? "time"
                               : strncmp(n, "rt.runtime", 10) == 0 ? "runtimes"
+                              : strncmp(n, "rt.net", 6) == 0 || strncmp(n, "Tcp", 3) == 0
+                                  ? "network"
                               : strstr("rt.metrics rt.console rt.tasks rt.dump rt.lints "
-                                       "rt.trace.start rt.pretty rt.help",
+                                       "rt.trace.start rt.trace.stop rt.pretty rt.help",
                                        n)
                                   ? "seeing inside"
                                   : "tasks";

@@ -15,12 +15,14 @@
 #include "lua_future.h"
 #include "lua_help.h"
 #include "lua_inspect.h"
+#include "lua_net.h"
 #include "lua_rt.h"
 #include "lua_pretty.h"
 #include "lua_runtime.h"
 #include "lua_select.h"
 #include "lua_sync.h"
 #include "lua_task.h"
+#include "lua_value.h"
 
 /* A duration argument in milliseconds -> ns; raises a clear error. */
 static uint64_t al_lua_check_ms(lua_State *L, int arg)
@@ -304,6 +306,7 @@ void al_lua_open_rt(lua_State *L)
     al_lua_open_select(L, rt);
     al_lua_open_pretty(L, rt);
     al_lua_open_help(L, rt);
+    al_lua_open_net(L, rt);
     lua_getfield(L, rt, "sync");
     al_lua_open_chan(L, lua_gettop(L));
     lua_pop(L, 1);
@@ -313,9 +316,12 @@ void al_lua_open_rt(lua_State *L)
     lua_setfield(L, -2, "rt");
     lua_pushvalue(L, std);
     lua_setfield(L, -2, "std");
+    lua_pushvalue(L, rt); /* require "asynclab" in the program: the same rt */
+    lua_setfield(L, -2, "asynclab");
     lua_pop(L, 1);
     lua_setglobal(L, "std");
     lua_setglobal(L, "rt");
+    al_lua_value_note_modules(L);
 }
 
 static lua_State *al_lua_task_state(void)
@@ -329,8 +335,13 @@ static lua_State *al_lua_task_state(void)
     return L;
 }
 
-lua_State *al_lua_main_state(void)
+void al_lua_use_task_states(void)
 {
     al_lua_new_state = al_lua_task_state;
+}
+
+lua_State *al_lua_main_state(void)
+{
+    al_lua_use_task_states();
     return al_lua_task_state();
 }

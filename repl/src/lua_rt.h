@@ -12,8 +12,12 @@
  * without a name still name them ("bad argument #1 to 'rt.time.sleep'"). */
 void al_lua_module(lua_State *L, const char *field, const char *path, const luaL_Reg *fns);
 
-/* Define `rt` and `std` in L. */
+/* Define `rt` and `std` in L (globals, and package.loaded rt / std /
+ * asynclab); pops nothing, pushes nothing. */
 void al_lua_open_rt(lua_State *L);
+/* Make task states the way the program does (libraries, rt, std): for a
+ * host that opens rt in a state of its own (the asynclab.so module). */
+void al_lua_use_task_states(void);
 /* A state for the program's top level: standard libraries, rt, std. Also
  * sets up how task states are made. NULL when out of memory. */
 lua_State *al_lua_main_state(void);

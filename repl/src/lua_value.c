@@ -10,6 +10,8 @@
  *   'C' a light C function pointer
  *   'R' n: the n-th table or function of this pack again (cycles, sharing)
  *   'H' class pointer, object pointer: a handle, with a reference taken
+ *   'M' len name: a library table (rt, rt.sync, std, string, ...), which
+ *       becomes the receiving state's own (al_lua_value_note_modules)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,41 @@
 #include "lua_value.h"
 
 #define AL_LUA_MAX_DEPTH 200
+/* Registry key of the map library table -> its package.loaded name. */
+#define AL_LUA_MODULES_KEY "asynclab.modules"
+
+/* Libraries every task state has (besides rt, rt.*, std, std.*): a table of
+ * theirs travels by name. _G is not one: a task's globals are its own. */
+static bool al_lua_is_shared_module(const char *name)
+{
+    static const char *const libs[] = {"asynclab",  "string", "table", "math",    "io", "os",
+                                       "coroutine", "utf8",   "debug", "package", NULL};
+    if (strcmp(name, "rt") == 0 || strncmp(name, "rt.", 3) == 0 || strcmp(name, "std") == 0 ||
+        strncmp(name, "std.", 4) == 0)
+        return true;
+    for (int i = 0; libs[i]; i++)
+        if (strcmp(name, libs[i]) == 0)
+            return true;
+    return false;
+}
+
+void al_lua_value_note_modules(lua_State *L)
+{
+    lua_newtable(L);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TTABLE &&
+            al_lua_is_shared_module(lua_tostring(L, -2))) {
+            lua_pushvalue(L, -2);
+            lua_rawset(L, -5); /* map[module] = name */
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, AL_LUA_MODULES_KEY);
+}
 
 /* ---- packing ----------------------------------------------------------------------- */
 
@@ -32,6 +69,7 @@ typedef struct {
     char *err;
     size_t err_cap;
     int seen;     /* stack index of a table: object -> its number */
+    int modules;  /* stack index of the library map (nil if none) */
     int next_ref; /* numbers handed out */
     int depth;
 } al_lua_packer_t;
@@ -111,6 +149,16 @@ static bool al_lua_pack_seen(al_lua_packer_t *k, int idx, bool *done)
 
 static bool al_lua_pack_table(al_lua_packer_t *k, int idx)
 {
+    lua_pushvalue(k->L, idx);
+    if (lua_istable(k->L, k->modules) && lua_rawget(k->L, k->modules) == LUA_TSTRING) {
+        size_t len;
+        const char *name = lua_tolstring(k->L, -1, &len);
+        bool ok =
+            al_lua_put_tag(k, 'M') && al_lua_put(k, &len, sizeof len) && al_lua_put(k, name, len);
+        lua_pop(k->L, 1);
+        return ok;
+    }
+    lua_pop(k->L, 1);
     bool done;
     if (!al_lua_pack_seen(k, idx, &done))
         return false;
@@ -306,6 +354,7 @@ bool al_lua_pack(lua_State *L, int first, int n, const char *what, const char *c
         snprintf(err, err_cap, "cannot %s: Lua stack overflow", what);
         return false;
     }
+    lua_getfield(L, LUA_REGISTRYINDEX, AL_LUA_MODULES_KEY);
     lua_newtable(L);
     al_lua_packer_t k = {.L = L,
                          .p = p,
@@ -313,6 +362,7 @@ bool al_lua_pack(lua_State *L, int first, int n, const char *what, const char *c
                          .err = err,
                          .err_cap = err_cap,
                          .seen = lua_gettop(L),
+                         .modules = lua_gettop(L) - 1,
                          .next_ref = 1};
     for (int i = 0; i < n; i++) {
         if (names) /* a NULL name: the root itself needs none ("upvalue `co`") */
@@ -320,12 +370,12 @@ bool al_lua_pack(lua_State *L, int first, int n, const char *what, const char *c
         else
             snprintf(k.path, sizeof k.path, "value #%d", i + 1);
         if (!al_lua_pack_value(&k, first + i)) {
-            lua_pop(L, 1);
+            lua_pop(L, 2);
             al_lua_pack_free(p);
             return false;
         }
     }
-    lua_pop(L, 1);
+    lua_pop(L, 2);
     p->count = n;
     return true;
 }
@@ -445,6 +495,21 @@ static bool al_lua_unpack_tagged(al_lua_unpacker_t *u, char tag)
         lua_pushcfunction(L, fn);
         return true;
     }
+    case 'M': {
+        size_t len;
+        if (!al_lua_get(u, &len, sizeof len) || u->pos + len > u->p->len)
+            return false;
+        luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+        lua_pushlstring(L, (const char *)u->p->buf + u->pos, len);
+        u->pos += len;
+        if (lua_rawget(L, -2) != LUA_TTABLE) {
+            snprintf(u->err, u->err_cap, "cannot receive: the library '%s' is not loaded here",
+                     lua_tostring(L, -1));
+            return false;
+        }
+        lua_remove(L, -2);
+        return true;
+    }
     case 'R': {
         int ref;
         if (!al_lua_get(u, &ref, sizeof ref))
@@ -526,6 +591,7 @@ static void al_lua_pack_handles(const al_lua_pack_t *p, bool retain)
             pos += sizeof(lua_CFunction);
             break;
         case 's':
+        case 'M':
         case 'F': {
             size_t len;
             memcpy(&len, p->buf + pos, sizeof len);

@@ -9,6 +9,7 @@
  * Lua functions (bytecode plus upvalues, recursively; the `_ENV` upvalue
  * becomes the receiving state's globals), light C functions (the standard
  * library's). Shared: handles (lua_handle.h), which count references.
+ * By name: library tables (rt, rt.sync, std, string...): the receiver's own.
  * Anything else is refused with an error that names where it was found:
  *
  *   cannot spawn: upvalue `co` is a coroutine, which cannot move to another thread
@@ -55,5 +56,12 @@ int al_lua_unpack_env(lua_State *L, al_lua_pack_t *p, int env, char *err, size_t
 bool al_lua_pack_copy(al_lua_pack_t *dst, const al_lua_pack_t *src);
 /* Free a pack (releasing the handles it holds, if never unpacked). */
 void al_lua_pack_free(al_lua_pack_t *p);
+
+/* Note the library tables of L (rt and its modules, std, string, table, ...
+ * as package.loaded has them now): they are then packed by name and
+ * unpacked as the receiving state's own, so that `local rt = require
+ * "asynclab"` (an upvalue) moves with a spawned function. Called when rt is
+ * opened in a state. */
+void al_lua_value_note_modules(lua_State *L);
 
 #endif

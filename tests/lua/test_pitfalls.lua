@@ -64,8 +64,14 @@ check(self_wakes, "self-wakes did not fire")
 -- C5: shutting a runtime down cancels what is still pending, and says how much
 local r = rt.runtime.Builder.new_multi_thread():worker_threads(1):enable_time():build()
 local started = rt.sync.Semaphore.new(0)
-for _ = 1, 3 do r:spawn(function(s) s:add_permits(1); rt.time.sleep(60000) end, started) end
-started:acquire(3):release() -- all three are waiting on their timers now
+-- They wait on a Notify, not a timer: a task still finishing the poll that
+-- added its permit when the shutdown starts would make its timer during the
+-- shutdown, which fails ("... it is being shutdown", as Tokio's) instead of
+-- waiting to be cancelled.
+for _ = 1, 3 do
+  r:spawn(function(s) local n = rt.sync.Notify.new(); s:add_permits(1); n:notified() end, started)
+end
+started:acquire(3):release() -- all three are waiting (or about to) now
 local report = r:shutdown_timeout(1000)
 check(report.tasks_cancelled == 3, "cancelled " .. report.tasks_cancelled)
 print("test_pitfalls: ok")

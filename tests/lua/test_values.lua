@@ -46,4 +46,19 @@ local cur = deep
 for _ = 1, 1000 do cur.next = {}; cur = cur.next end
 local ok5, err5 = pcall(rt.spawn, function() end, deep)
 check(not ok5 and err5:find("nested more than", 1, true), err5)
+
+-- library tables travel by name: the task gets its own state's (`local rt =
+-- require "asynclab"` is the usual first line of a script for the stock lua5.4)
+local myrt, mysync, str = rt, rt.sync, string
+local lib = {rt = rt, std = std, math = math, n = 3}
+local a, b, c, d = rt.spawn(function()
+  return myrt.task.id() ~= nil, mysync.Mutex.new(str.rep("x", lib.n)):lock().value,
+    lib.math.max(1, 2), lib.rt == myrt and lib.std == std
+end):await()
+check(a == true and b == "xxx" and c == 2 and d == true, "libraries by name")
+check(rt.spawn(function(t) return t == rt end, rt):await(), "rt as an argument is the task's rt")
+local tx, rx = rt.sync.mpsc.unbounded_channel()
+tx:send({lib = rt.time})
+check(rx:recv().lib == rt.time, "a library in a message")
+check(require("asynclab") == rt, "require \"asynclab\" in the program is rt")
 print("test_values: ok")
