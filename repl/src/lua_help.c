@@ -66,6 +66,21 @@ static const al_lua_help_t al_lua_help[] = {
      "  g.value = g.value + 1\n"
      "  g:unlock()             -- also released when the task ends or is cancelled\n"
      "m:try_lock() returns a guard or nil; m:is_locked()."},
+    {"rt.sync.RwLock", "l = rt.sync.RwLock.new(value [, name])",
+     "many readers or one writer; l:read() / l:write() wait and return a guard",
+     "  local r = l:read()       -- shares the lock with other readers\n"
+     "  print(r.value.x); r:unlock()\n"
+     "  local w = l:write()      -- alone: waits for the readers to leave\n"
+     "  w.value = {x = 2}; w:unlock()   -- a write guard stores .value on unlock\n"
+     "A read guard's value is a copy for reading (assigning it is an error).\n"
+     "Waiting is fair: a queued writer holds back readers that come after it.\n"
+     "l:try_read() / l:try_write() return a guard or nil; l:readers(), l:is_write_locked().\n"
+     "Guards are also released when the task ends or is cancelled."},
+    {"rt.sync.Barrier", "b = rt.sync.Barrier.new(n [, name])",
+     "b:wait() returns once n tasks are waiting; true for exactly one of them (the leader)",
+     "  local b = rt.sync.Barrier.new(3)\n"
+     "  for i = 1, 3 do rt.spawn(function() local leader = b:wait() end) end\n"
+     "The barrier then starts over for the next n; b:generation() counts the rounds."},
     {"rt.sync.Semaphore", "s = rt.sync.Semaphore.new(n)", "n permits; s:acquire([k]) waits for one",
      "  local p = s:acquire(); ...; p:release()\n"
      "s:available_permits(), s:add_permits(k), s:close()."},

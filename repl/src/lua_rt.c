@@ -9,6 +9,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "lua_barrier.h"
 #include "lua_handle.h"
 #include "lua_chan.h"
 #include "lua_future.h"
@@ -17,6 +18,7 @@
 #include "lua_rt.h"
 #include "lua_pretty.h"
 #include "lua_runtime.h"
+#include "lua_rwlock.h"
 #include "lua_select.h"
 #include "lua_sync.h"
 #include "lua_task.h"
@@ -289,6 +291,8 @@ void al_lua_open_rt(lua_State *L)
     lua_getfield(L, rt, "sync");
     al_lua_open_chan(L, lua_gettop(L));
     lua_pop(L, 1);
+    al_lua_open_rwlock(L, rt);
+    al_lua_open_barrier(L, rt);
 
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     lua_pushvalue(L, rt);
