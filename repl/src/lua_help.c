@@ -92,6 +92,24 @@ static const al_lua_help_t al_lua_help[] = {
      "tx:try_send(v), tx:clone(), tx:is_closed(), rx:close(), rx:len()."},
     {"rt.sync.oneshot", "tx, rx = rt.sync.oneshot.channel()",
      "one value, once: tx:send(v); rx:recv()", NULL},
+    {"rt.sync.broadcast", "tx, rx = rt.sync.broadcast.channel(cap)",
+     "every receiver gets every value sent after it subscribed; tx:send(v) never waits",
+     "  local rx2 = tx:subscribe()        -- another receiver: values sent from now on\n"
+     "  tx:send(v)     --> how many receivers will see v (nil, \"no receivers\" if none)\n"
+     "  rx:recv()      --> the next value; nil once every sender is closed and all is seen\n"
+     "The channel keeps the last cap values. A receiver more than cap values behind\n"
+     "has lost the oldest: its next recv() raises \"lagged: this receiver missed N\n"
+     "values ...\" and the one after continues with the oldest value still kept.\n"
+     "rx:try_recv() -> v | nil, \"empty\" | \"closed\" | \"lagged\", n; rx:len();\n"
+     "tx:clone(), tx:close(), tx:receiver_count()."},
+    {"rt.sync.watch", "tx, rx = rt.sync.watch.channel(v)",
+     "one current value: tx:send(v) replaces it; rx:changed() waits for a newer one",
+     "  while rx:changed() do print(rx:borrow()) end   -- false once the sender is gone\n"
+     "rx:borrow() is a copy of the current value (rx:borrow_and_update() also marks it\n"
+     "seen); values sent in between may be skipped. tx:send(v) -> true, or nil,\n"
+     "\"no receivers\" (not stored); tx:send_replace(v) stores anyway. tx:subscribe(),\n"
+     "rx:clone() (one waiting task per receiver), rx:has_changed(), rx:version(),\n"
+     "tx:close(), tx:receiver_count()."},
     {"rt.runtime.Builder", "rt.runtime.Builder.new_multi_thread() | new_current_thread()",
      "configure and build a runtime",
      "  local r = rt.runtime.Builder.new_multi_thread():worker_threads(4):enable_all():build()\n"

@@ -10,6 +10,7 @@
 #include <lualib.h>
 
 #include "lua_barrier.h"
+#include "lua_broadcast.h"
 #include "lua_handle.h"
 #include "lua_chan.h"
 #include "lua_future.h"
@@ -22,6 +23,7 @@
 #include "lua_select.h"
 #include "lua_sync.h"
 #include "lua_task.h"
+#include "lua_watch.h"
 
 /* A duration argument in milliseconds -> ns; raises a clear error. */
 static uint64_t al_lua_check_ms(lua_State *L, int arg)
@@ -293,6 +295,8 @@ void al_lua_open_rt(lua_State *L)
     lua_pop(L, 1);
     al_lua_open_rwlock(L, rt);
     al_lua_open_barrier(L, rt);
+    al_lua_open_broadcast(L, rt);
+    al_lua_open_watch(L, rt);
 
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     lua_pushvalue(L, rt);
