@@ -35,6 +35,16 @@ static const al_lua_help_t al_lua_help[] = {
     {"JoinHandle:abort", "h:abort()",
      "cancel the task at its next await (guards it holds are released)", NULL},
     {"JoinHandle:is_finished", "h:is_finished()", "true once the task ended (any way)", NULL},
+    {"rt.task.JoinSet", "set = rt.task.JoinSet.new()",
+     "a set of tasks; set:join_next() returns the results of whichever finishes next",
+     "  local set = rt.task.JoinSet.new()\n"
+     "  for i = 1, 3 do set:spawn(function() rt.time.sleep(10 * (4 - i)); return i end) end\n"
+     "  while set:len() > 0 do print(set:join_next()) end   --> 3, 2, 1\n"
+     "join_next() raises the task's JoinError if it panicked or was cancelled, and\n"
+     "returns nil when the set is empty; join_next_with_id() returns id, results...\n"
+     "set:len(), set:is_empty(), set:abort_all(), set:shutdown() (abort all and wait).\n"
+     "Dropping the set aborts its tasks: when its task ends, when `local set <close>`\n"
+     "leaves scope, or when it is collected. A set belongs to its task (cannot be sent)."},
     {"rt.task.yield_now", "rt.task.yield_now()", "let the worker run other tasks, then continue",
      NULL},
     {"rt.task.spawn_blocking", "h = rt.task.spawn_blocking(fn, ...)",

@@ -16,6 +16,7 @@
 #include "lua_future.h"
 #include "lua_help.h"
 #include "lua_inspect.h"
+#include "lua_join_set.h"
 #include "lua_rt.h"
 #include "lua_pretty.h"
 #include "lua_runtime.h"
@@ -297,6 +298,7 @@ void al_lua_open_rt(lua_State *L)
     al_lua_open_barrier(L, rt);
     al_lua_open_broadcast(L, rt);
     al_lua_open_watch(L, rt);
+    al_lua_open_join_set(L, rt);
 
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     lua_pushvalue(L, rt);

@@ -455,19 +455,22 @@ static int al_lua_joinerr_tostring(lua_State *L)
     return 1;
 }
 
-static void al_lua_push_join_error(lua_State *L, const al_lua_join_t *j, al_join_result_t *res)
+void al_lua_push_join_error(lua_State *L, uint64_t id, const char *name,
+                            const al_join_result_t *res)
 {
+    if (!name)
+        name = "";
     lua_createtable(L, 0, 3);
     bool panic = res->kind == AL_JOIN_PANIC;
     lua_pushstring(L, panic ? "panic" : "cancelled");
     lua_setfield(L, -2, "kind");
     if (panic)
-        lua_pushfstring(L, "task %I%s%s%s panicked: %s", (lua_Integer)j->id,
-                        j->name[0] ? " \"" : "", j->name, j->name[0] ? "\"" : "",
+        lua_pushfstring(L, "task %I%s%s%s panicked: %s", (lua_Integer)id, name[0] ? " \"" : "",
+                        name, name[0] ? "\"" : "",
                         res->panic_msg ? res->panic_msg : "(no message)");
     else
-        lua_pushfstring(L, "task %I%s%s%s was cancelled", (lua_Integer)j->id,
-                        j->name[0] ? " \"" : "", j->name, j->name[0] ? "\"" : "");
+        lua_pushfstring(L, "task %I%s%s%s was cancelled", (lua_Integer)id, name[0] ? " \"" : "",
+                        name, name[0] ? "\"" : "");
     lua_setfield(L, -2, "message");
     if (luaL_newmetatable(L, "JoinError")) {
         lua_pushcfunction(L, al_lua_joinerr_tostring);
@@ -526,7 +529,7 @@ static al_poll_t al_lua_join_op_poll(al_lua_op_t *o, al_context_t *cx, lua_State
                                    .panic_msg =
                                        lua_isstring(L, top + 2) ? lua_tostring(L, top + 2) : perr};
             lua_pushboolean(L, 0);
-            al_lua_push_join_error(L, j, &pj);
+            al_lua_push_join_error(L, j->id, j->name, &pj);
             lua_replace(L, top + 2);
             lua_replace(L, top + 1);
             lua_settop(L, top + 2);
@@ -539,7 +542,7 @@ static al_poll_t al_lua_join_op_poll(al_lua_op_t *o, al_context_t *cx, lua_State
     }
     if (jr.kind != AL_JOIN_OK) {
         lua_pushboolean(L, 0);
-        al_lua_push_join_error(L, j, &jr);
+        al_lua_push_join_error(L, j->id, j->name, &jr);
         *n = 2;
         return AL_READY;
     }
@@ -717,10 +720,39 @@ int al_lua_spawn_blocking(lua_State *L, al_runtime_t *rt, int idx, int nargs, co
 
 /* ---- spawning ---- */
 
+void al_lua_push_join(lua_State *L, al_join_t *h, const char *name)
+{
+    al_lua_join_t *j = calloc(1, sizeof *j);
+    if (!j) {
+        al_join_drop(h);
+        luaL_error(L, "out of memory");
+        return;
+    }
+    atomic_init(&j->refs, 1);
+    pthread_mutex_init(&j->lock, NULL);
+    j->h = h;
+    j->id = al_join_id(h);
+    if (name)
+        snprintf(j->name, sizeof j->name, "%s", name);
+    al_lua_handle_push(L, &al_lua_join_class, j);
+}
+
+static int al_lua_spawner_rt(void *ctx, const al_future_vtable_t *vt, const void *init,
+                             const al_spawn_opts_t *opts, al_join_t **out)
+{
+    return al_spawn(ctx, vt, init, opts, out);
+}
+
 int al_lua_spawn(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
                  al_task_kind_t kind)
 {
     (void)kind;
+    return al_lua_spawn_with(L, rt, idx, nargs, name, al_lua_spawner_rt, rt);
+}
+
+int al_lua_spawn_with(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
+                      al_lua_spawner_t spawner, void *ctx)
+{
     idx = lua_absindex(L, idx);
     luaL_checktype(L, idx, LUA_TFUNCTION);
     const char *names[17] = {NULL};
@@ -747,21 +779,12 @@ int al_lua_spawn(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char 
     if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
         snprintf(where, sizeof where, "%s:%d", ar.short_src, ar.currentline);
     al_spawn_opts_t opts = {.name = name, .location = where[0] ? where : NULL};
-    al_join_t *h;
-    int rc = al_spawn(rt, &al_lua_task_vt, &t, &opts, &h); /* drops t on failure */
+    al_join_t *h = NULL;
+    int rc = spawner(ctx, &al_lua_task_vt, &t, &opts, &h); /* drops t on failure */
     if (rc != 0)
         return luaL_error(L, "%s", al_strerror(rc));
-    al_lua_join_t *j = calloc(1, sizeof *j);
-    if (!j) {
-        al_join_drop(h);
-        return luaL_error(L, "out of memory");
-    }
-    atomic_init(&j->refs, 1);
-    pthread_mutex_init(&j->lock, NULL);
-    j->h = h;
-    j->id = al_join_id(h);
-    if (name)
-        snprintf(j->name, sizeof j->name, "%s", name);
-    al_lua_handle_push(L, &al_lua_join_class, j);
+    if (!h)
+        return 0;
+    al_lua_push_join(L, h, name);
     return 1;
 }

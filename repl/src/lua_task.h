@@ -75,6 +75,25 @@ bool al_lua_in_task(lua_State *L);
 int al_lua_spawn(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
                  al_task_kind_t kind);
 
+/* Where a prepared Lua task goes (al_spawn on a runtime, a JoinSet...):
+ * spawn the future (vt, init) as al_spawn does, or drop it on failure. May
+ * leave *out NULL (no JoinHandle). */
+typedef int (*al_lua_spawner_t)(void *ctx, const al_future_vtable_t *vt, const void *init,
+                                const al_spawn_opts_t *opts, al_join_t **out);
+
+/* al_lua_spawn through spawner(ctx, ...); rt is the runtime the task's rt
+ * calls use. Pushes the JoinHandle and returns 1 when the spawner gave one,
+ * else pushes nothing and returns 0. */
+int al_lua_spawn_with(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
+                      al_lua_spawner_t spawner, void *ctx);
+
+/* Push a JoinHandle for h (taken over). */
+void al_lua_push_join(lua_State *L, al_join_t *h, const char *name);
+/* Push a JoinError value (is_panic / is_cancelled, tostring) for a task
+ * that did not finish normally; name may be NULL. */
+void al_lua_push_join_error(lua_State *L, uint64_t id, const char *name,
+                            const al_join_result_t *res);
+
 /* The same for spawn_blocking: fn runs on the blocking pool, in a state of
  * its own; it may block as long as it likes. */
 int al_lua_spawn_blocking(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name);
