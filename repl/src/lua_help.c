@@ -70,6 +70,35 @@ static const al_lua_help_t al_lua_help[] = {
     {"rt.time.now", "rt.time.now()", "milliseconds on the runtime's monotonic clock", NULL},
     {"rt.time.timeout", "ok, ... = rt.time.timeout(ms, fn, ...)",
      "run fn with a deadline: true and its results, or false, \"elapsed\"", NULL},
+    {"rt.time.interval", "it = rt.time.interval(ms)",
+     "a schedule: it:tick() waits for the next tick (the first is immediate)",
+     "  local it = rt.time.interval(100)\n"
+     "  for i = 1, 5 do it:tick(); print(\"tick\", i) end   -- at 0, 100, 200, ... ms\n"
+     "tick() returns the tick's scheduled time (ms on the runtime clock). Missed\n"
+     "ticks (after blocking, say) complete at once, one per call, until it has\n"
+     "caught up (Tokio's Burst). it:reset() re-bases it to one period from now;\n"
+     "it:period()."},
+    {"rt.time.Instant", "t = rt.time.Instant.now()",
+     "a point on the runtime clock; t:elapsed() is the ms since",
+     "  local t = rt.time.Instant.now(); work(); print(t:elapsed())\n"
+     "t2 - t1 (ms), t + ms and t - ms (Instants), comparisons, t:duration_since(t0),\n"
+     "t:add(ms), t:ms(). While time is paused it reads the paused clock."},
+    {"rt.time.sleep_until", "rt.time.sleep_until(instant)",
+     "wait until the runtime clock reaches instant",
+     "  local deadline = rt.time.Instant.now() + 50; rt.time.sleep_until(deadline)"},
+    {"rt.time.pause", "rt.time.pause()",
+     "freeze the clock of this current-thread runtime (test time, as Tokio's test-util)",
+     "  local r = rt.runtime.Builder.new_current_thread():enable_time():build()\n"
+     "  r:block_on(function()\n"
+     "    rt.time.pause()\n"
+     "    rt.time.sleep(60000)   -- returns at once: with nothing else to run, the\n"
+     "  end)                     -- clock jumps to the next timer\n"
+     "Only on a current-thread runtime (a multi-thread one raises); the builder's\n"
+     ":start_paused() starts that way."},
+    {"rt.time.advance", "rt.time.advance(ms)",
+     "move the paused clock forward; fires the timers now due, then yields once", NULL},
+    {"rt.time.resume", "rt.time.resume()", "let the paused clock run again (from where it was)",
+     NULL},
     {"rt.sync.Mutex", "m = rt.sync.Mutex.new(value [, name])",
      "an async mutex guarding a value; lock() waits without blocking the worker",
      "  local g = m:lock()      -- waits (the task yields) while another holds it\n"

@@ -24,6 +24,7 @@
 #include "lua_select.h"
 #include "lua_sync.h"
 #include "lua_task.h"
+#include "lua_time.h"
 #include "lua_watch.h"
 
 /* A duration argument in milliseconds -> ns; raises a clear error. */
@@ -299,6 +300,7 @@ void al_lua_open_rt(lua_State *L)
     al_lua_open_broadcast(L, rt);
     al_lua_open_watch(L, rt);
     al_lua_open_join_set(L, rt);
+    al_lua_open_time(L, rt);
 
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     lua_pushvalue(L, rt);
