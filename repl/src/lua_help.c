@@ -45,6 +45,15 @@ static const al_lua_help_t al_lua_help[] = {
      "set:len(), set:is_empty(), set:abort_all(), set:shutdown() (abort all and wait).\n"
      "Dropping the set aborts its tasks: when its task ends, when `local set <close>`\n"
      "leaves scope, or when it is collected. A set belongs to its task (cannot be sent)."},
+    {"rt.task.spawn_local", "h = rt.task.spawn_local(fn, ...)",
+     "spawn a local task into the LocalSet being driven here (inside ls:run_until)",
+     "A local task runs in the same Lua state as the code that drives the set:\n"
+     "fn is not copied, it shares upvalues and globals with its spawner and may\n"
+     "capture what rt.spawn refuses (coroutines): Tokio's !Send futures.\n"
+     "  local ls, n = rt.runtime.LocalSet.new(), 0\n"
+     "  ls:run_until(function() rt.task.spawn_local(function() n = n + 1 end):await() end)\n"
+     "  print(n)   --> 1\n"
+     "Outside a LocalSet: \"`spawn_local` called from outside of a `task::LocalSet`\"."},
     {"rt.task.yield_now", "rt.task.yield_now()", "let the worker run other tasks, then continue",
      NULL},
     {"rt.task.spawn_blocking", "h = rt.task.spawn_blocking(fn, ...)",
@@ -158,6 +167,16 @@ static const al_lua_help_t al_lua_help[] = {
      ":handle(), :shutdown_timeout(ms), :metrics()."},
     {"rt.runtime.Handle", "rt.runtime.Handle.current() | try_current()",
      "the runtime of the current task (the default one at the top level)", NULL},
+    {"rt.runtime.LocalSet", "ls = rt.runtime.LocalSet.new()",
+     "a set of local tasks, run by whoever drives it, in that code's Lua state",
+     "  ls:run_until(fn, ...)   -- run fn with the set entered (rt.task.spawn_local\n"
+     "                          -- works there) and its tasks, until fn returns\n"
+     "  ls:spawn_local(fn, ...) -- queue a local task (runs when the set is driven)\n"
+     "  ls:await()              -- run the local tasks until none is left\n"
+     "  ls:block_on(runtime, fn, ...)   -- top level: run_until under runtime:block_on\n"
+     "ls:len(). Local tasks run on the thread driving the set (always the same one\n"
+     "at the top level or on a current-thread runtime). A LocalSet belongs to its\n"
+     "task (it cannot be sent); dropping it cancels its tasks."},
     {"rt.runtime.default", "rt.runtime.default()", "the REPL's default runtime", NULL},
     {"std.thread.sleep", "std.thread.sleep(ms)",
      "BLOCK the OS thread (a pitfall inside a task: its worker stops)", NULL},

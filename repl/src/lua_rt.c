@@ -17,6 +17,7 @@
 #include "lua_help.h"
 #include "lua_inspect.h"
 #include "lua_join_set.h"
+#include "lua_local_set.h"
 #include "lua_rt.h"
 #include "lua_pretty.h"
 #include "lua_runtime.h"
@@ -301,6 +302,7 @@ void al_lua_open_rt(lua_State *L)
     al_lua_open_watch(L, rt);
     al_lua_open_join_set(L, rt);
     al_lua_open_time(L, rt);
+    al_lua_open_local_set(L, rt);
 
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     lua_pushvalue(L, rt);

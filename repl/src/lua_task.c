@@ -575,6 +575,11 @@ static void al_lua_join_op_drop(al_lua_op_t *o)
 
 static al_lua_op_t *al_lua_join_op_new(lua_State *L, al_lua_join_t *j);
 
+int al_lua_await_on(lua_State *L, al_lua_op_t *op, al_runtime_t *rt)
+{
+    return al_lua_await_block_on(L, op, rt);
+}
+
 int al_lua_join_block_on(lua_State *L, int idx, al_runtime_t *rt)
 {
     al_lua_join_t *j = al_lua_handle_check(L, idx, &al_lua_join_class);

@@ -51,6 +51,10 @@ void al_lua_set_awaiter(lua_State *L, al_lua_awaiter_t *aw);
  * Returns the operation's results, or raises its error. */
 int al_lua_await(lua_State *L, al_lua_op_t *op);
 
+/* At the top level: wait for op (taken over) by block_on on rt, which must
+ * not be running on this thread (the caller checks for nesting). */
+int al_lua_await_on(lua_State *L, al_lua_op_t *op, al_runtime_t *rt);
+
 /* The runtime of this program's top level (created on first use). */
 al_runtime_t *al_lua_default_runtime(void);
 /* Shut the default runtime down (its tasks are cancelled). */
