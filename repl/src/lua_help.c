@@ -186,8 +186,13 @@ static const al_lua_help_t al_lua_help[] = {
      NULL},
     {"rt.metrics", "rt.metrics()",
      "the runtime's counters: alive tasks, queue depths, per-worker polls, steals, parks", NULL},
-    {"rt.console", "print(rt.console())",
-     "the console tables: workers, tasks (state, polls, busy/idle), resources", NULL},
+    {"rt.console", "print(rt.console([{sort=, limit=, done=}]))",
+     "the console tables: workers, tasks (state, polls, busy/idle), resources",
+     "  print(rt.console{sort = \"busy\"})              -- busiest tasks first\n"
+     "  print(rt.console{sort = \"polls\", limit = 5})  -- the 5 most polled\n"
+     "  print(rt.console{done = false})                 -- only tasks still alive\n"
+     "sort: id (default), name, state, polls, wakes, busy, sched, idle, total,\n"
+     "poll (poll-time p99); counts and times largest first."},
     {"rt.tasks", "rt.tasks()",
      "the task table as Lua tables (id, name, state, polls, busy_ms, ...)", NULL},
     {"rt.dump", "print(rt.dump())",
