@@ -27,7 +27,7 @@
 static uint64_t al_lua_time_check_ms(lua_State *L, int arg)
 {
     lua_Number ms = luaL_checknumber(L, arg);
-    uint64_t ns;
+    uint64_t ns = 0;
     if (!(ms <= 1e12) || al_duration_from_ms(ms, &ns) != 0)
         luaL_argerror(L, arg,
                       lua_pushfstring(L, "a duration in ms from 0 to 1e12 expected, got %f", ms));
