@@ -143,11 +143,11 @@ static void al_lua_local_task_drop(void *f)
         t->aw.pending->drop(t->aw.pending);
     bool cancelled = t->started && !t->finished;
     if (cancelled)
-        lua_resetthread(t->aw.co); /* to-be-closed variables run */
+        al_lua_close_cancelled(t->aw.co);
     al_lua_set_awaiter(t->aw.co, NULL);
     luaL_unref(t->main, LUA_REGISTRYINDEX, t->co_ref);
-    if (cancelled)
-        lua_gc(t->main, LUA_GCCOLLECT); /* release its guards now (no-op in a finalizer) */
+    if (cancelled && lua_gc(t->main, LUA_GCCOLLECT) < 0) /* release its guards now */
+        al_lua_gc_again(); /* in a finalizer (the set was collected): soon after */
     free(t);
 }
 
@@ -337,7 +337,7 @@ static void al_lua_drive_drop(al_lua_op_t *o)
         if (op->aw.pending)
             op->aw.pending->drop(op->aw.pending);
         if (op->started && !op->status) {
-            lua_resetthread(op->aw.co);
+            al_lua_close_cancelled(op->aw.co);
             cancelled = true;
         }
         al_lua_set_awaiter(op->aw.co, NULL);
@@ -346,8 +346,8 @@ static void al_lua_drive_drop(al_lua_op_t *o)
     lua_State *main = op->main;
     al_lua_local_set_release(op->lls);
     free(op);
-    if (cancelled)
-        lua_gc(main, LUA_GCCOLLECT); /* release what it held now */
+    if (cancelled && lua_gc(main, LUA_GCCOLLECT) < 0) /* release what it held now */
+        al_lua_gc_again();
 }
 
 /* A drive op for lls; run_until's function and its arguments are at

@@ -147,13 +147,26 @@ static lua_State *al_lua_state_take(void)
     return al_lua_new_state();
 }
 
+/* Set by a finalizer that let go of Lua objects (lua_task.h). */
+static _Thread_local bool al_lua_gc_pending;
+
+void al_lua_gc_again(void)
+{
+    al_lua_gc_pending = true;
+}
+
 /* Back to this thread's pool, after a full collection: whatever the task
  * still held (guards, permits, handles) is released now, not later. */
 static void al_lua_state_give(lua_State *L)
 {
     *al_lua_slot(L) = NULL;
     lua_settop(L, 0);
+    al_lua_gc_pending = false;
     lua_gc(L, LUA_GCCOLLECT);
+    if (al_lua_gc_pending) { /* what its finalizers dropped (a LocalSet's tasks) */
+        al_lua_gc_pending = false;
+        lua_gc(L, LUA_GCCOLLECT);
+    }
     al_lua_pool_t *pool = al_lua_pool();
     if (pool && pool->len < AL_LUA_POOL_MAX)
         pool->states[pool->len++] = L;
@@ -212,9 +225,26 @@ static const al_future_vtable_t al_lua_block_vt = {.type_name = "lua top-level a
 
 static int al_lua_await_block_on(lua_State *L, al_lua_op_t *op, al_runtime_t *rt);
 
+/* The awaiter of a coroutine being closed after a cancellation. */
+static al_lua_awaiter_t al_lua_closing;
+
+void al_lua_close_cancelled(lua_State *co)
+{
+    al_lua_set_awaiter(co, &al_lua_closing);
+    lua_resetthread(co);
+}
+
 int al_lua_await(lua_State *L, al_lua_op_t *op)
 {
     al_lua_awaiter_t *aw = *al_lua_slot(L);
+    if (aw == &al_lua_closing) {
+        const char *what = op->what;
+        op->drop(op);
+        return luaL_error(L,
+                          "cannot await %s while a cancelled task's to-be-closed variables "
+                          "are closed (cleanup cannot wait)",
+                          what);
+    }
     if (aw) {
         if (L != aw->co) {
             const char *what = op->what;

@@ -47,6 +47,16 @@ typedef struct al_lua_awaiter {
 al_lua_awaiter_t *al_lua_awaiter(lua_State *L);
 void al_lua_set_awaiter(lua_State *L, al_lua_awaiter_t *aw);
 
+/* Close a coroutine whose task (or select branch) was cancelled: its
+ * to-be-closed variables run now; an await there raises an error (cleanup
+ * cannot wait, as a Rust Drop cannot). */
+void al_lua_close_cancelled(lua_State *co);
+
+/* From a finalizer (__gc) that let go of Lua objects, which only the next
+ * collection frees: when a task's state is recycled, collect once more, so
+ * that what they held (guards, permits) is released then, not later. */
+void al_lua_gc_again(void);
+
 /* Wait for op (taking it over) from a Lua C function: `return al_lua_await(L, op);`.
  * Returns the operation's results, or raises its error. */
 int al_lua_await(lua_State *L, al_lua_op_t *op);

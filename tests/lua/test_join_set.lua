@@ -99,7 +99,7 @@ fails("JoinSet already released", function() return escaped:len() end)
 local s2 = rt.task.JoinSet.new()
 for _ = 1, 3 do s2:spawn(function() rt.time.sleep(60000) end) end
 s2:shutdown()
-check(s2:len() == 0 and rt.metrics().num_alive_tasks == 0)
+check(s2:len() == 0 and wait_alive(0), "shutdown aborted them all")
 check(done:lock().value == 0, "no aborted task ran on")
 collectgarbage()
 
