@@ -266,7 +266,7 @@ static int al_lua_help_fn(lua_State *L)
                               : strncmp(n, "rt.time", 7) == 0     ? "time"
                               : strncmp(n, "rt.runtime", 10) == 0 ? "runtimes"
                               : strstr("rt.metrics rt.console rt.tasks rt.dump rt.lints "
-                                       "rt.trace.start rt.pretty rt.help",
+                                       "rt.trace.start rt.trace.stop rt.pretty rt.help",
                                        n)
                                   ? "seeing inside"
                                   : "tasks";
