@@ -36,6 +36,25 @@ static const al_lua_help_t al_lua_help[] = {
     {"JoinHandle:abort", "h:abort()",
      "cancel the task at its next await (guards it holds are released)", NULL},
     {"JoinHandle:is_finished", "h:is_finished()", "true once the task ended (any way)", NULL},
+    {"rt.task.JoinSet", "set = rt.task.JoinSet.new()",
+     "a set of tasks; set:join_next() returns the results of whichever finishes next",
+     "  local set = rt.task.JoinSet.new()\n"
+     "  for i = 1, 3 do set:spawn(function() rt.time.sleep(10 * (4 - i)); return i end) end\n"
+     "  while set:len() > 0 do print(set:join_next()) end   --> 3, 2, 1\n"
+     "join_next() raises the task's JoinError if it panicked or was cancelled, and\n"
+     "returns nil when the set is empty; join_next_with_id() returns id, results...\n"
+     "set:len(), set:is_empty(), set:abort_all(), set:shutdown() (abort all and wait).\n"
+     "Dropping the set aborts its tasks: when its task ends, when `local set <close>`\n"
+     "leaves scope, or when it is collected. A set belongs to its task (cannot be sent)."},
+    {"rt.task.spawn_local", "h = rt.task.spawn_local(fn, ...)",
+     "spawn a local task into the LocalSet being driven here (inside ls:run_until)",
+     "A local task runs in the same Lua state as the code that drives the set:\n"
+     "fn is not copied, it shares upvalues and globals with its spawner and may\n"
+     "capture what rt.spawn refuses (coroutines): Tokio's !Send futures.\n"
+     "  local ls, n = rt.runtime.LocalSet.new(), 0\n"
+     "  ls:run_until(function() rt.task.spawn_local(function() n = n + 1 end):await() end)\n"
+     "  print(n)   --> 1\n"
+     "Outside a LocalSet: \"`spawn_local` called from outside of a `task::LocalSet`\"."},
     {"rt.task.yield_now", "rt.task.yield_now()", "let the worker run other tasks, then continue",
      NULL},
     {"rt.task.spawn_blocking", "h = rt.task.spawn_blocking(fn, ...)",
@@ -61,12 +80,56 @@ static const al_lua_help_t al_lua_help[] = {
     {"rt.time.now", "rt.time.now()", "milliseconds on the runtime's monotonic clock", NULL},
     {"rt.time.timeout", "ok, ... = rt.time.timeout(ms, fn, ...)",
      "run fn with a deadline: true and its results, or false, \"elapsed\"", NULL},
+    {"rt.time.interval", "it = rt.time.interval(ms)",
+     "a schedule: it:tick() waits for the next tick (the first is immediate)",
+     "  local it = rt.time.interval(100)\n"
+     "  for i = 1, 5 do it:tick(); print(\"tick\", i) end   -- at 0, 100, 200, ... ms\n"
+     "tick() returns the tick's scheduled time (ms on the runtime clock). Missed\n"
+     "ticks (after blocking, say) complete at once, one per call, until it has\n"
+     "caught up (Tokio's Burst). it:reset() re-bases it to one period from now;\n"
+     "it:period()."},
+    {"rt.time.Instant", "t = rt.time.Instant.now()",
+     "a point on the runtime clock; t:elapsed() is the ms since",
+     "  local t = rt.time.Instant.now(); work(); print(t:elapsed())\n"
+     "t2 - t1 (ms), t + ms and t - ms (Instants), comparisons, t:duration_since(t0),\n"
+     "t:add(ms), t:ms(). While time is paused it reads the paused clock."},
+    {"rt.time.sleep_until", "rt.time.sleep_until(instant)",
+     "wait until the runtime clock reaches instant",
+     "  local deadline = rt.time.Instant.now() + 50; rt.time.sleep_until(deadline)"},
+    {"rt.time.pause", "rt.time.pause()",
+     "freeze the clock of this current-thread runtime (test time, as Tokio's test-util)",
+     "  local r = rt.runtime.Builder.new_current_thread():enable_time():build()\n"
+     "  r:block_on(function()\n"
+     "    rt.time.pause()\n"
+     "    rt.time.sleep(60000)   -- returns at once: with nothing else to run, the\n"
+     "  end)                     -- clock jumps to the next timer\n"
+     "Only on a current-thread runtime (a multi-thread one raises); the builder's\n"
+     ":start_paused() starts that way."},
+    {"rt.time.advance", "rt.time.advance(ms)",
+     "move the paused clock forward; fires the timers now due, then yields once", NULL},
+    {"rt.time.resume", "rt.time.resume()", "let the paused clock run again (from where it was)",
+     NULL},
     {"rt.sync.Mutex", "m = rt.sync.Mutex.new(value [, name])",
      "an async mutex guarding a value; lock() waits without blocking the worker",
      "  local g = m:lock()      -- waits (the task yields) while another holds it\n"
      "  g.value = g.value + 1\n"
      "  g:unlock()             -- also released when the task ends or is cancelled\n"
      "m:try_lock() returns a guard or nil; m:is_locked()."},
+    {"rt.sync.RwLock", "l = rt.sync.RwLock.new(value [, name])",
+     "many readers or one writer; l:read() / l:write() wait and return a guard",
+     "  local r = l:read()       -- shares the lock with other readers\n"
+     "  print(r.value.x); r:unlock()\n"
+     "  local w = l:write()      -- alone: waits for the readers to leave\n"
+     "  w.value = {x = 2}; w:unlock()   -- a write guard stores .value on unlock\n"
+     "A read guard's value is a copy for reading (assigning it is an error).\n"
+     "Waiting is fair: a queued writer holds back readers that come after it.\n"
+     "l:try_read() / l:try_write() return a guard or nil; l:readers(), l:is_write_locked().\n"
+     "Guards are also released when the task ends or is cancelled."},
+    {"rt.sync.Barrier", "b = rt.sync.Barrier.new(n [, name])",
+     "b:wait() returns once n tasks are waiting; true for exactly one of them (the leader)",
+     "  local b = rt.sync.Barrier.new(3)\n"
+     "  for i = 1, 3 do rt.spawn(function() local leader = b:wait() end) end\n"
+     "The barrier then starts over for the next n; b:generation() counts the rounds."},
     {"rt.sync.Semaphore", "s = rt.sync.Semaphore.new(n)", "n permits; s:acquire([k]) waits for one",
      "  local p = s:acquire(); ...; p:release()\n"
      "s:available_permits(), s:add_permits(k), s:close()."},
@@ -125,6 +188,24 @@ static const al_lua_help_t al_lua_help[] = {
      "the server closes. timeout: default 5000 ms (where timers are enabled);\n"
      "false waits forever. Errors name the URL: \"http_get URL: timed out after\n"
      "500 ms\", \"... connection refused (nothing listens there)\". http:// only."},
+    {"rt.sync.broadcast", "tx, rx = rt.sync.broadcast.channel(cap)",
+     "every receiver gets every value sent after it subscribed; tx:send(v) never waits",
+     "  local rx2 = tx:subscribe()        -- another receiver: values sent from now on\n"
+     "  tx:send(v)     --> how many receivers will see v (nil, \"no receivers\" if none)\n"
+     "  rx:recv()      --> the next value; nil once every sender is closed and all is seen\n"
+     "The channel keeps the last cap values. A receiver more than cap values behind\n"
+     "has lost the oldest: its next recv() raises \"lagged: this receiver missed N\n"
+     "values ...\" and the one after continues with the oldest value still kept.\n"
+     "rx:try_recv() -> v | nil, \"empty\" | \"closed\" | \"lagged\", n; rx:len();\n"
+     "tx:clone(), tx:close(), tx:receiver_count()."},
+    {"rt.sync.watch", "tx, rx = rt.sync.watch.channel(v)",
+     "one current value: tx:send(v) replaces it; rx:changed() waits for a newer one",
+     "  while rx:changed() do print(rx:borrow()) end   -- false once the sender is gone\n"
+     "rx:borrow() is a copy of the current value (rx:borrow_and_update() also marks it\n"
+     "seen); values sent in between may be skipped. tx:send(v) -> true, or nil,\n"
+     "\"no receivers\" (not stored); tx:send_replace(v) stores anyway. tx:subscribe(),\n"
+     "rx:clone() (one waiting task per receiver), rx:has_changed(), rx:version(),\n"
+     "tx:close(), tx:receiver_count()."},
     {"rt.runtime.Builder", "rt.runtime.Builder.new_multi_thread() | new_current_thread()",
      "configure and build a runtime",
      "  local r = rt.runtime.Builder.new_multi_thread():worker_threads(4):enable_all():build()\n"
@@ -134,6 +215,16 @@ static const al_lua_help_t al_lua_help[] = {
      ":handle(), :shutdown_timeout(ms), :metrics()."},
     {"rt.runtime.Handle", "rt.runtime.Handle.current() | try_current()",
      "the runtime of the current task (the default one at the top level)", NULL},
+    {"rt.runtime.LocalSet", "ls = rt.runtime.LocalSet.new()",
+     "a set of local tasks, run by whoever drives it, in that code's Lua state",
+     "  ls:run_until(fn, ...)   -- run fn with the set entered (rt.task.spawn_local\n"
+     "                          -- works there) and its tasks, until fn returns\n"
+     "  ls:spawn_local(fn, ...) -- queue a local task (runs when the set is driven)\n"
+     "  ls:await()              -- run the local tasks until none is left\n"
+     "  ls:block_on(runtime, fn, ...)   -- top level: run_until under runtime:block_on\n"
+     "ls:len(). Local tasks run on the thread driving the set (always the same one\n"
+     "at the top level or on a current-thread runtime). A LocalSet belongs to its\n"
+     "task (it cannot be sent); dropping it cancels its tasks."},
     {"rt.runtime.default", "rt.runtime.default()", "the REPL's default runtime", NULL},
     {"std.thread.sleep", "std.thread.sleep(ms)",
      "BLOCK the OS thread (a pitfall inside a task: its worker stops)", NULL},
@@ -143,8 +234,13 @@ static const al_lua_help_t al_lua_help[] = {
      NULL},
     {"rt.metrics", "rt.metrics()",
      "the runtime's counters: alive tasks, queue depths, per-worker polls, steals, parks", NULL},
-    {"rt.console", "print(rt.console())",
-     "the console tables: workers, tasks (state, polls, busy/idle), resources", NULL},
+    {"rt.console", "print(rt.console([{sort=, limit=, done=}]))",
+     "the console tables: workers, tasks (state, polls, busy/idle), resources",
+     "  print(rt.console{sort = \"busy\"})              -- busiest tasks first\n"
+     "  print(rt.console{sort = \"polls\", limit = 5})  -- the 5 most polled\n"
+     "  print(rt.console{done = false})                 -- only tasks still alive\n"
+     "sort: id (default), name, state, polls, wakes, busy, sched, idle, total,\n"
+     "poll (poll-time p99); counts and times largest first."},
     {"rt.tasks", "rt.tasks()",
      "the task table as Lua tables (id, name, state, polls, busy_ms, ...)", NULL},
     {"rt.dump", "print(rt.dump())",

@@ -16,6 +16,7 @@
 
 #include <lauxlib.h>
 
+#include "lua_console_view.h"
 #include "lua_inspect.h"
 #include "lua_rt.h"
 #include "lua_task.h"
@@ -215,9 +216,28 @@ static int al_lua_push_printed(lua_State *L, void (*print)(const al_console_snap
     return 1;
 }
 
+/* rt.console() / rt.console{sort=, limit=, done=} (lua_console_view.c) */
 static int al_lua_console(lua_State *L)
 {
-    return al_lua_push_printed(L, al_console_print, al_lua_snapshot(L));
+    if (lua_isnoneornil(L, 1))
+        return al_lua_push_printed(L, al_console_print, al_lua_snapshot(L));
+    luaL_checktype(L, 1, LUA_TTABLE);
+    al_lua_console_opts_t o;
+    al_lua_console_opts(L, 1, &o);
+    al_console_snapshot_t *s = al_lua_snapshot(L);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        al_console_snapshot_free(s);
+        return luaL_error(L, "out of memory");
+    }
+    al_console_print(s, f);
+    fclose(f);
+    al_lua_console_view(L, &o, s, text, len);
+    free(text);
+    al_console_snapshot_free(s);
+    return 1;
 }
 static int al_lua_dump(lua_State *L)
 {

@@ -9,6 +9,8 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "lua_barrier.h"
+#include "lua_broadcast.h"
 #include "lua_handle.h"
 #include "lua_alloc.h"
 #include "lua_chan.h"
@@ -16,13 +18,18 @@
 #include "lua_help.h"
 #include "lua_inspect.h"
 #include "lua_net.h"
+#include "lua_join_set.h"
+#include "lua_local_set.h"
 #include "lua_rt.h"
 #include "lua_pretty.h"
 #include "lua_runtime.h"
+#include "lua_rwlock.h"
 #include "lua_select.h"
 #include "lua_sync.h"
 #include "lua_task.h"
 #include "lua_value.h"
+#include "lua_time.h"
+#include "lua_watch.h"
 
 /* A duration argument in milliseconds -> ns; raises a clear error. */
 static uint64_t al_lua_check_ms(lua_State *L, int arg)
@@ -256,6 +263,12 @@ void al_lua_module(lua_State *L, const char *field, const char *path, const luaL
     lua_setfield(L, -2, field);
 }
 
+static int al_lua_return_upvalue(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    return 1;
+}
+
 void al_lua_open_rt(lua_State *L)
 {
     al_lua_class_register(L, &al_lua_join_class);
@@ -310,13 +323,26 @@ void al_lua_open_rt(lua_State *L)
     lua_getfield(L, rt, "sync");
     al_lua_open_chan(L, lua_gettop(L));
     lua_pop(L, 1);
+    al_lua_open_rwlock(L, rt);
+    al_lua_open_barrier(L, rt);
+    al_lua_open_broadcast(L, rt);
+    al_lua_open_watch(L, rt);
+    al_lua_open_join_set(L, rt);
+    al_lua_open_time(L, rt);
+    al_lua_open_local_set(L, rt);
 
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     lua_pushvalue(L, rt);
     lua_setfield(L, -2, "rt");
     lua_pushvalue(L, std);
     lua_setfield(L, -2, "std");
-    lua_pushvalue(L, rt); /* require "asynclab" in the program: the same rt */
+    lua_pop(L, 1);
+    /* require "asynclab" in the program returns the same rt. Through
+     * package.preload, not package.loaded: a second name for rt there would
+     * make error messages name functions 'asynclab.x' instead of 'rt.x'. */
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    lua_pushvalue(L, rt);
+    lua_pushcclosure(L, al_lua_return_upvalue, 1);
     lua_setfield(L, -2, "asynclab");
     lua_pop(L, 1);
     lua_setglobal(L, "std");

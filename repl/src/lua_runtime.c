@@ -197,6 +197,11 @@ static al_lua_runtime_t *al_lua_runtime_check(lua_State *L)
     return al_lua_handle_check(L, 1, &al_lua_runtime_class);
 }
 
+al_runtime_t *al_lua_check_runtime(lua_State *L, int idx)
+{
+    return ((al_lua_runtime_t *)al_lua_handle_check(L, idx, &al_lua_runtime_class))->rt;
+}
+
 static int al_lua_rt_block_on(lua_State *L)
 {
     al_lua_runtime_t *r = al_lua_runtime_check(L);

@@ -110,7 +110,7 @@ static void al_lua_select_drop(al_lua_op_t *o)
             br->aw.pending = NULL;
         }
         if (!br->done && br->started) {
-            lua_resetthread(br->aw.co);
+            al_lua_close_cancelled(br->aw.co);
             cancelled = true;
         }
         al_lua_set_awaiter(br->aw.co, NULL);

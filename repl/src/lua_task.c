@@ -197,13 +197,26 @@ static lua_State *al_lua_state_take(void)
     return al_lua_new_state();
 }
 
+/* Set by a finalizer that let go of Lua objects (lua_task.h). */
+static _Thread_local bool al_lua_gc_pending;
+
+void al_lua_gc_again(void)
+{
+    al_lua_gc_pending = true;
+}
+
 /* Back to this thread's pool, after a full collection: whatever the task
  * still held (guards, permits, handles) is released now, not later. */
 static void al_lua_state_give(lua_State *L)
 {
     *al_lua_slot(L) = NULL;
     lua_settop(L, 0);
+    al_lua_gc_pending = false;
     lua_gc(L, LUA_GCCOLLECT);
+    if (al_lua_gc_pending) { /* what its finalizers dropped (a LocalSet's tasks) */
+        al_lua_gc_pending = false;
+        lua_gc(L, LUA_GCCOLLECT);
+    }
     al_lua_pool_t *pool = al_lua_pool();
     al_lua_alloc_set_limit(L, SIZE_MAX);
     if (pool && pool->len < AL_LUA_POOL_MAX)
@@ -263,9 +276,26 @@ static const al_future_vtable_t al_lua_block_vt = {.type_name = "lua top-level a
 
 static int al_lua_await_block_on(lua_State *L, al_lua_op_t *op, al_runtime_t *rt);
 
+/* The awaiter of a coroutine being closed after a cancellation. */
+static al_lua_awaiter_t al_lua_closing;
+
+void al_lua_close_cancelled(lua_State *co)
+{
+    al_lua_set_awaiter(co, &al_lua_closing);
+    lua_resetthread(co);
+}
+
 int al_lua_await(lua_State *L, al_lua_op_t *op)
 {
     al_lua_awaiter_t *aw = *al_lua_slot(L);
+    if (aw == &al_lua_closing) {
+        const char *what = op->what;
+        op->drop(op);
+        return luaL_error(L,
+                          "cannot await %s while a cancelled task's to-be-closed variables "
+                          "are closed (cleanup cannot wait)",
+                          what);
+    }
     if (aw) {
         if (L != aw->co) {
             const char *what = op->what;
@@ -654,19 +684,22 @@ static int al_lua_joinerr_tostring(lua_State *L)
     return 1;
 }
 
-static void al_lua_push_join_error(lua_State *L, const al_lua_join_t *j, al_join_result_t *res)
+void al_lua_push_join_error(lua_State *L, uint64_t id, const char *name,
+                            const al_join_result_t *res)
 {
+    if (!name)
+        name = "";
     lua_createtable(L, 0, 3);
     bool panic = res->kind == AL_JOIN_PANIC;
     lua_pushstring(L, panic ? "panic" : "cancelled");
     lua_setfield(L, -2, "kind");
     if (panic)
-        lua_pushfstring(L, "task %I%s%s%s panicked: %s", (lua_Integer)j->id,
-                        j->name[0] ? " \"" : "", j->name, j->name[0] ? "\"" : "",
+        lua_pushfstring(L, "task %I%s%s%s panicked: %s", (lua_Integer)id, name[0] ? " \"" : "",
+                        name, name[0] ? "\"" : "",
                         res->panic_msg ? res->panic_msg : "(no message)");
     else
-        lua_pushfstring(L, "task %I%s%s%s was cancelled", (lua_Integer)j->id,
-                        j->name[0] ? " \"" : "", j->name, j->name[0] ? "\"" : "");
+        lua_pushfstring(L, "task %I%s%s%s was cancelled", (lua_Integer)id, name[0] ? " \"" : "",
+                        name, name[0] ? "\"" : "");
     lua_setfield(L, -2, "message");
     if (luaL_newmetatable(L, "JoinError")) {
         lua_pushcfunction(L, al_lua_joinerr_tostring);
@@ -727,7 +760,7 @@ static al_poll_t al_lua_join_op_poll(al_lua_op_t *o, al_context_t *cx, lua_State
                                    .panic_msg =
                                        lua_isstring(L, top + 2) ? lua_tostring(L, top + 2) : perr};
             lua_pushboolean(L, 0);
-            al_lua_push_join_error(L, j, &pj);
+            al_lua_push_join_error(L, j->id, j->name, &pj);
             lua_replace(L, top + 2);
             lua_replace(L, top + 1);
             lua_settop(L, top + 2);
@@ -740,7 +773,7 @@ static al_poll_t al_lua_join_op_poll(al_lua_op_t *o, al_context_t *cx, lua_State
     }
     if (jr.kind != AL_JOIN_OK) {
         lua_pushboolean(L, 0);
-        al_lua_push_join_error(L, j, &jr);
+        al_lua_push_join_error(L, j->id, j->name, &jr);
         *n = 2;
         return AL_READY;
     }
@@ -772,6 +805,11 @@ static void al_lua_join_op_drop(al_lua_op_t *o)
 }
 
 static al_lua_op_t *al_lua_join_op_new(lua_State *L, al_lua_join_t *j);
+
+int al_lua_await_on(lua_State *L, al_lua_op_t *op, al_runtime_t *rt)
+{
+    return al_lua_await_block_on(L, op, rt);
+}
 
 int al_lua_join_block_on(lua_State *L, int idx, al_runtime_t *rt)
 {
@@ -950,15 +988,62 @@ int al_lua_spawn_blocking(lua_State *L, al_runtime_t *rt, int idx, int nargs, co
 
 /* ---- spawning ---- */
 
+/* ctl: the task's control block (a reference is taken over), or NULL. */
+static void al_lua_push_join_ctl(lua_State *L, al_join_t *h, const char *name, al_lua_ctl_t *ctl)
+{
+    al_lua_join_t *j = calloc(1, sizeof *j);
+    if (!j) {
+        al_join_drop(h);
+        al_lua_ctl_release(ctl);
+        luaL_error(L, "out of memory");
+        return;
+    }
+    atomic_init(&j->refs, 1);
+    pthread_mutex_init(&j->lock, NULL);
+    j->h = h;
+    j->id = al_join_id(h);
+    j->ctl = ctl;
+    if (name)
+        snprintf(j->name, sizeof j->name, "%s", name);
+    al_lua_handle_push(L, &al_lua_join_class, j);
+}
+
+void al_lua_push_join(lua_State *L, al_join_t *h, const char *name)
+{
+    al_lua_push_join_ctl(L, h, name, NULL);
+}
+
+static int al_lua_spawner_rt(void *ctx, const al_future_vtable_t *vt, const void *init,
+                             const al_spawn_opts_t *opts, al_join_t **out)
+{
+    return al_spawn(ctx, vt, init, opts, out);
+}
+
+static int al_lua_spawn_impl(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
+                             al_lua_spawner_t spawner, void *ctx, size_t mem_limit);
+
 int al_lua_spawn(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
                  al_task_kind_t kind)
 {
     (void)kind;
-    return al_lua_spawn_limited(L, rt, idx, nargs, name, 0);
+    return al_lua_spawn_impl(L, rt, idx, nargs, name, al_lua_spawner_rt, rt, 0);
 }
 
 int al_lua_spawn_limited(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
                          size_t mem_limit)
+{
+    return al_lua_spawn_impl(L, rt, idx, nargs, name, al_lua_spawner_rt, rt, mem_limit);
+}
+
+int al_lua_spawn_with(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
+                      al_lua_spawner_t spawner, void *ctx)
+{
+    return al_lua_spawn_impl(L, rt, idx, nargs, name, spawner, ctx, 0);
+}
+
+/* Pack fn and its arguments into a task and hand it to spawner(ctx). */
+static int al_lua_spawn_impl(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
+                             al_lua_spawner_t spawner, void *ctx, size_t mem_limit)
 {
     idx = lua_absindex(L, idx);
     luaL_checktype(L, idx, LUA_TFUNCTION);
@@ -997,26 +1082,15 @@ int al_lua_spawn_limited(lua_State *L, al_runtime_t *rt, int idx, int nargs, con
     if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
         snprintf(where, sizeof where, "%s:%d", ar.short_src, ar.currentline);
     al_spawn_opts_t opts = {.name = name, .location = where[0] ? where : NULL};
-    al_join_t *h;
+    al_join_t *h = NULL;
     atomic_fetch_add(&ctl->refs, 1); /* the JoinHandle's, taken before the task can end */
-    int rc = al_spawn(rt, &al_lua_task_vt, &t, &opts, &h); /* drops t on failure */
-    if (rc != 0) {
+    int rc = spawner(ctx, &al_lua_task_vt, &t, &opts, &h); /* drops t on failure */
+    if (rc != 0 || !h) {
         al_lua_ctl_release(ctl);
-        return luaL_error(L, "%s", al_strerror(rc));
+        if (rc != 0)
+            return luaL_error(L, "%s", al_strerror(rc));
+        return 0;
     }
-    al_lua_join_t *j = calloc(1, sizeof *j);
-    if (!j) {
-        al_join_drop(h);
-        al_lua_ctl_release(ctl);
-        return luaL_error(L, "out of memory");
-    }
-    atomic_init(&j->refs, 1);
-    pthread_mutex_init(&j->lock, NULL);
-    j->h = h;
-    j->id = al_join_id(h);
-    j->ctl = ctl;
-    if (name)
-        snprintf(j->name, sizeof j->name, "%s", name);
-    al_lua_handle_push(L, &al_lua_join_class, j);
+    al_lua_push_join_ctl(L, h, name, ctl);
     return 1;
 }

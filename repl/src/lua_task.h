@@ -49,9 +49,23 @@ typedef struct al_lua_awaiter {
 al_lua_awaiter_t *al_lua_awaiter(lua_State *L);
 void al_lua_set_awaiter(lua_State *L, al_lua_awaiter_t *aw);
 
+/* Close a coroutine whose task (or select branch) was cancelled: its
+ * to-be-closed variables run now; an await there raises an error (cleanup
+ * cannot wait, as a Rust Drop cannot). */
+void al_lua_close_cancelled(lua_State *co);
+
+/* From a finalizer (__gc) that let go of Lua objects, which only the next
+ * collection frees: when a task's state is recycled, collect once more, so
+ * that what they held (guards, permits) is released then, not later. */
+void al_lua_gc_again(void);
+
 /* Wait for op (taking it over) from a Lua C function: `return al_lua_await(L, op);`.
  * Returns the operation's results, or raises its error. */
 int al_lua_await(lua_State *L, al_lua_op_t *op);
+
+/* At the top level: wait for op (taken over) by block_on on rt, which must
+ * not be running on this thread (the caller checks for nesting). */
+int al_lua_await_on(lua_State *L, al_lua_op_t *op, al_runtime_t *rt);
 
 /* The runtime of this program's top level (created on first use). */
 al_runtime_t *al_lua_default_runtime(void);
@@ -82,6 +96,25 @@ int al_lua_spawn(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char 
  * it is Lua's "not enough memory" error in that task. */
 int al_lua_spawn_limited(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
                          size_t mem_limit);
+
+/* Where a prepared Lua task goes (al_spawn on a runtime, a JoinSet...):
+ * spawn the future (vt, init) as al_spawn does, or drop it on failure. May
+ * leave *out NULL (no JoinHandle). */
+typedef int (*al_lua_spawner_t)(void *ctx, const al_future_vtable_t *vt, const void *init,
+                                const al_spawn_opts_t *opts, al_join_t **out);
+
+/* al_lua_spawn through spawner(ctx, ...); rt is the runtime the task's rt
+ * calls use. Pushes the JoinHandle and returns 1 when the spawner gave one,
+ * else pushes nothing and returns 0. */
+int al_lua_spawn_with(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
+                      al_lua_spawner_t spawner, void *ctx);
+
+/* Push a JoinHandle for h (taken over). */
+void al_lua_push_join(lua_State *L, al_join_t *h, const char *name);
+/* Push a JoinError value (is_panic / is_cancelled, tostring) for a task
+ * that did not finish normally; name may be NULL. */
+void al_lua_push_join_error(lua_State *L, uint64_t id, const char *name,
+                            const al_join_result_t *res);
 
 /* The same for spawn_blocking: fn runs on the blocking pool, in a state of
  * its own; it may block as long as it likes. */

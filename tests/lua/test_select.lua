@@ -43,4 +43,15 @@ local ok3, err3 = pcall(rt.select, { bad = function() error("branch failed") end
 check(not ok3 and tostring(err3):find("branch failed", 1, true), tostring(err3))
 local ok4, err4 = pcall(rt.select, { notfn = 3 })
 check(not ok4 and err4:find("branch 'notfn' is a number", 1, true), err4)
+-- a losing branch's to-be-closed variables run, and cannot await (no leak)
+local cm = rt.sync.Mutex.new(0)
+local close_err
+check(rt.select{
+  slow = function()
+    local x <close> = setmetatable({}, {__close = function() close_err = select(2, pcall(cm.lock, cm)) end})
+    rt.time.sleep(60000)
+  end,
+  fast = function() rt.time.sleep(2); return true end,
+} == "fast")
+check(close_err and close_err:find("cannot await Mutex:lock while a cancelled task's to-be-closed", 1, true), tostring(close_err))
 print("test_select: ok")
