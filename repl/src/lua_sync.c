@@ -379,6 +379,19 @@ const al_lua_class_t al_lua_permit_class = {
     .methods = (const luaL_Reg[]){{"release", al_lua_permit_release_m}, {NULL, NULL}},
     .task_local = true};
 
+typedef struct {
+    al_lua_sem_t *s;
+    uint32_t permits;
+    const char *name;
+    int rc;
+} al_lua_new_sem_t;
+
+static void al_lua_new_sem(void *arg)
+{
+    al_lua_new_sem_t *mk = arg;
+    mk->rc = al_semaphore_new(mk->permits, mk->name, &mk->s->s);
+}
+
 static int al_lua_sem_new(lua_State *L)
 {
     lua_Integer n = luaL_checkinteger(L, 1);
@@ -387,7 +400,9 @@ static int al_lua_sem_new(lua_State *L)
     al_lua_sem_t *s = calloc(1, sizeof *s);
     if (!s)
         return luaL_error(L, "out of memory");
-    int rc = al_semaphore_new((uint32_t)n, name, &s->s);
+    al_lua_new_sem_t mk = {s, (uint32_t)n, name, 0};
+    al_lua_in_context(L, al_lua_new_sem, &mk); /* recorded with its name */
+    int rc = mk.rc;
     if (rc != 0) {
         free(s);
         return luaL_error(L, "%s", al_strerror(rc));
@@ -518,13 +533,27 @@ static void al_lua_notify_release(void *o)
 
 extern const al_lua_class_t al_lua_notify_class;
 
+typedef struct {
+    al_lua_notify_t *n;
+    const char *name;
+    int rc;
+} al_lua_new_notify_t;
+
+static void al_lua_new_notify(void *arg)
+{
+    al_lua_new_notify_t *mk = arg;
+    mk->rc = al_notify_new(mk->name, &mk->n->n);
+}
+
 static int al_lua_notify_new(lua_State *L)
 {
     const char *name = luaL_optstring(L, 1, NULL); /* before allocating: it may raise */
     al_lua_notify_t *n = calloc(1, sizeof *n);
     if (!n)
         return luaL_error(L, "out of memory");
-    int rc = al_notify_new(name, &n->n);
+    al_lua_new_notify_t mk = {n, name, 0};
+    al_lua_in_context(L, al_lua_new_notify, &mk); /* recorded with its name */
+    int rc = mk.rc;
     if (rc != 0) {
         free(n);
         return luaL_error(L, "%s", al_strerror(rc));
