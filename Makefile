@@ -2,16 +2,19 @@
 #
 #   make run     build everything and start the main program: the asynclab Lua
 #                prompt (make demo: the narrated C demo of the runtime)
-#   make test    build and run every test: release build, then ASan+UBSan, then
-#                TSan; also checks that the core builds warning-free with clang
-#   make bench   the C ports of the peer benchmark suite (TSV on stdout)
+#   make test    build and run every test: the core's Criterion suite in release,
+#                ASan+UBSan and TSan, a clang build, the trace commands
+#                (test-cli), the Lua suite and the program (test-lua, also under
+#                TSan), and the Lua module in the stock lua5.4 (test-module)
+#   make bench   the C ports of the peer benchmark suite, then the Lua rows (TSV)
+#   make fuzz    fuzz the trace reader for FUZZ_SECONDS (libFuzzer, clang)
 #   make clean
 #
 # Build variants live in build/<variant>/ (release, asan, tsan, clang), so the
 # sanitizer builds never mix objects with the normal one.
 #
-# Sources are found by wildcard: a new core/src/*.c file or tests/core/test_*.c
-# file is picked up without editing this file.
+# Sources are found by wildcard: a new core/src/*.c, repl/src/*.c or
+# tests/core/test_*.c file is picked up without editing this file.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
