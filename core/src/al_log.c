@@ -227,7 +227,7 @@ static void al__log_on_header(void *self, const al_stream_header_t *h)
     al_log_t *log = self;
     log->base_ns = h->clock_base_ns;
     fprintf(log->out, "asynclab trace: %u worker%s, %s runtime\n", h->num_workers,
-            h->num_workers == 1 ? "" : "s", h->flavor == 0 ? "current-thread" : "multi-thread");
+            h->num_workers == 1 ? "" : "s", h->flavor == AL_MULTI_THREAD ? "multi-thread" : "current-thread");
 }
 
 static void al__log_on_thread(void *self, uint16_t id, const char *name, al_thread_kind_t kind,
