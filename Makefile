@@ -84,6 +84,31 @@ VCC_tsan    := $(CC)
 VCC_clang   := clang
 $(foreach v,release asan tsan clang,$(eval $(call VARIANT,$(v))))
 
+# ---- the visualizer (issue 5) ------------------------------------------------
+#
+# viz/src/*.c and tests/viz/test_*.c make $(BUILD)/<variant>/viz_tests.
+# `make test-viz` runs them (ASan+UBSan) with SDL's offscreen video driver
+# and checks that the visualizer builds warning-free with clang. SDL's
+# headers are -isystem: the project's warnings are not theirs.
+VIZ_SRC      := $(sort $(wildcard viz/src/*.c))
+VIZ_HDR      := $(wildcard viz/src/*.h)
+VIZ_TEST_SRC := $(sort $(wildcard tests/viz/test_*.c))
+VIZ_TEST_HDR := $(wildcard tests/viz/*.h)
+VIZ_PKGS     := sdl2 SDL2_ttf libpng
+VIZ_CFLAGS    = -Iviz/src $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(VIZ_PKGS)))
+VIZ_LIBS      = $(shell pkg-config --libs $(VIZ_PKGS))
+
+$(BUILD)/%/viz_tests: $(VIZ_TEST_SRC) $(VIZ_TEST_HDR) $(VIZ_SRC) $(VIZ_HDR) $(BUILD)/%/libasynclab.a $(CORE_HDR)
+	$(VCC_$*) $(BASE) $(CFLAGS_$*) $(VIZ_CFLAGS) -Itests/viz -o $@ $(VIZ_TEST_SRC) $(VIZ_SRC) \
+	    $(BUILD)/$*/libasynclab.a -lcriterion $(VIZ_LIBS) $(LDLIBS)
+
+.PHONY: test-viz
+test-viz: $(BUILD)/asan/viz_tests $(BUILD)/clang/viz_tests
+	@echo "== the visualizer (tests/viz)"
+	SDL_VIDEODRIVER=offscreen $(BUILD)/asan/viz_tests $(CRITERION_ARGS) 2>&1 | tee $(BUILD)/asan/viz_tests.log; \
+	    test $${PIPESTATUS[0]} -eq 0
+	scripts/sanitizer-report-check.sh $(BUILD)/asan/viz_tests.log
+
 # ---- programs ----------------------------------------------------------------
 
 $(BUILD)/%/asynclab-demo: core/examples/demo.c $(BUILD)/%/libasynclab.a $(CORE_HDR)
