@@ -87,6 +87,42 @@ VCC_tsan    := $(CC)
 VCC_clang   := clang
 $(foreach v,release asan tsan clang,$(eval $(call VARIANT,$(v))))
 
+# ---- the visualizer (issue 5) ------------------------------------------------
+#
+# viz/src/*.c is linked into the `asynclab` program (`asynclab replay`, see
+# docs/visualizer.md) and, with tests/viz/test_*.c, into
+# $(BUILD)/<variant>/viz_tests. `make test-viz` runs those (ASan+UBSan) with
+# SDL's offscreen video driver, then the replay command's tests on real
+# recordings (tests/viz/test_replay_cli.sh), and checks that the visualizer
+# builds warning-free with clang. SDL's headers are -isystem: the project's
+# warnings are not theirs.
+VIZ_SRC      := $(sort $(wildcard viz/src/*.c))
+VIZ_HDR      := $(wildcard viz/src/*.h)
+VIZ_TEST_SRC := $(sort $(wildcard tests/viz/test_*.c))
+VIZ_TEST_HDR := $(wildcard tests/viz/*.h)
+VIZ_PKGS     := sdl2 SDL2_ttf libpng
+VIZ_CFLAGS    = -Iviz/src $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(VIZ_PKGS)))
+VIZ_LIBS      = $(shell pkg-config --libs $(VIZ_PKGS))
+
+$(BUILD)/%/viz_tests: $(VIZ_TEST_SRC) $(VIZ_TEST_HDR) $(VIZ_SRC) $(VIZ_HDR) $(BUILD)/%/libasynclab.a $(CORE_HDR)
+	$(VCC_$*) $(BASE) $(CFLAGS_$*) $(VIZ_CFLAGS) -Itests/viz -o $@ $(VIZ_TEST_SRC) $(VIZ_SRC) \
+	    $(BUILD)/$*/libasynclab.a -lcriterion $(VIZ_LIBS) $(LDLIBS)
+
+# The scenario recorder: a small C program whose recording the tests replay.
+$(BUILD)/%/viz_scenario: tests/viz/scenario_main.c tests/viz/viz_test_scenario.h $(BUILD)/%/libasynclab.a $(CORE_HDR)
+	$(VCC_$*) $(BASE) $(CFLAGS_$*) -Itests/viz -o $@ $< $(BUILD)/$*/libasynclab.a $(LDLIBS)
+
+.PHONY: test-viz
+test-viz: $(BUILD)/asan/viz_tests $(BUILD)/asan/asynclab $(BUILD)/release/viz_scenario \
+          $(BUILD)/release/asynclab-demo $(BUILD)/clang/viz_tests
+	@echo "== the visualizer: scene model, layout, headless rendering (tests/viz)"
+	SDL_VIDEODRIVER=offscreen $(BUILD)/asan/viz_tests $(CRITERION_ARGS) 2>&1 | tee $(BUILD)/asan/viz_tests.log; \
+	    test $${PIPESTATUS[0]} -eq 0
+	scripts/sanitizer-report-check.sh $(BUILD)/asan/viz_tests.log
+	@echo "== asynclab replay (tests/viz/test_replay_cli.sh)"
+	SDL_VIDEODRIVER=offscreen LSAN_OPTIONS=exitcode=99 tests/viz/test_replay_cli.sh \
+	    $(BUILD)/asan/asynclab $(BUILD)/release/viz_scenario $(BUILD)/release/asynclab-demo $(BUILD)/viz-cli
+
 # ---- programs ----------------------------------------------------------------
 
 $(BUILD)/%/asynclab-demo: core/examples/demo.c $(BUILD)/%/libasynclab.a $(CORE_HDR)
@@ -97,9 +133,9 @@ REPL_SRC := $(sort $(wildcard repl/src/*.c))
 REPL_HDR := $(wildcard repl/src/*.h)
 LUA_CFLAGS := -I/usr/include/lua5.4
 LUA_LIBS   := -llua5.4 -lreadline
-$(BUILD)/%/asynclab: $(REPL_SRC) $(REPL_HDR) $(BUILD)/%/libasynclab.a $(CORE_HDR)
-	$(VCC_$*) $(BASE) $(CFLAGS_$*) -Irepl/src $(LUA_CFLAGS) -o $@ $(REPL_SRC) \
-	    $(BUILD)/$*/libasynclab.a $(LUA_LIBS) $(LDLIBS)
+$(BUILD)/%/asynclab: $(REPL_SRC) $(REPL_HDR) $(VIZ_SRC) $(VIZ_HDR) $(BUILD)/%/libasynclab.a $(CORE_HDR)
+	$(VCC_$*) $(BASE) $(CFLAGS_$*) -Irepl/src $(LUA_CFLAGS) $(VIZ_CFLAGS) -o $@ $(REPL_SRC) $(VIZ_SRC) \
+	    $(BUILD)/$*/libasynclab.a $(LUA_LIBS) $(VIZ_LIBS) $(LDLIBS)
 
 $(BUILD)/release/bench: $(BENCH_SRC) $(BENCH_HDR) $(BUILD)/release/libasynclab.a $(CORE_HDR)
 	$(CC) $(BASE) $(CFLAGS_release) -Itests/bench -o $@ $(BENCH_SRC) $(BUILD)/release/libasynclab.a $(LDLIBS)
@@ -163,7 +199,7 @@ test-lua: $(BUILD)/asan/asynclab $(BUILD)/tsan/asynclab $(BUILD)/pty_drive
 	@echo "== Lua tasks under ThreadSanitizer"
 	for t in tests/lua/test_*.lua; do $(BUILD)/tsan/asynclab $$t || exit 1; done
 
-test: test-release check-clang test-asan test-tsan test-cli test-lua
+test: test-release check-clang test-asan test-tsan test-cli test-lua test-viz
 	@echo "== all tests passed"
 
 # The C suite, then the Lua layer's rows (tests/bench/lua_bench.lua), same TSV.

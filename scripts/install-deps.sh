@@ -14,7 +14,8 @@ set -eu
 # (libasan8, libubsan1, libtsan2).
 # Fuzzing (make fuzz): clang's libFuzzer and sanitizer runtimes are in
 # libclang-rt-14-dev, which clang only recommends.
-# Later layers: Lua 5.4 (REPL), readline (line editing), SDL2 (visualizer).
+# Later layers: Lua 5.4 (REPL), readline (line editing), SDL2 + SDL2_ttf + the
+# DejaVu fonts (visualizer), libpng (its screenshots).
 PACKAGES="
   build-essential
   clang
@@ -27,6 +28,7 @@ PACKAGES="
   libreadline-dev
   libsdl2-dev
   libsdl2-ttf-dev
+  libpng-dev
   fonts-dejavu-core
 "
 

@@ -10,6 +10,7 @@
 #include "al_error.h"
 #include "al_future.h"
 #include "al_log.h"
+#include "al_runtime.h"
 #include "al_task.h"
 
 #define AL__LOG_MAX_TASK_FILTERS 16
@@ -227,7 +228,8 @@ static void al__log_on_header(void *self, const al_stream_header_t *h)
     al_log_t *log = self;
     log->base_ns = h->clock_base_ns;
     fprintf(log->out, "asynclab trace: %u worker%s, %s runtime\n", h->num_workers,
-            h->num_workers == 1 ? "" : "s", h->flavor == AL_MULTI_THREAD ? "multi-thread" : "current-thread");
+            h->num_workers == 1 ? "" : "s",
+            h->flavor == AL_MULTI_THREAD ? "multi-thread" : "current-thread");
 }
 
 static void al__log_on_thread(void *self, uint16_t id, const char *name, al_thread_kind_t kind,

@@ -6,6 +6,7 @@
  *   asynclab -e 'code'             run a string
  *   asynclab -i FILE.lua           run a script, then stay at the prompt
  *   asynclab trace <command> ...   read, check and export recorded traces
+ *   asynclab replay FILE.trace ...  watch a recording (viz/src/viz_main.h)
  *   asynclab --help | --version
  */
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "lua_run.h"
 #include "lua_task.h"
 #include "trace_cli.h"
+#include "viz_main.h"
 
 static void usage(FILE *out)
 {
@@ -26,6 +28,7 @@ static void usage(FILE *out)
                  "       asynclab -e CODE              run a string of Lua\n"
                  "       asynclab -i FILE.lua          run a script, then stay at the prompt\n"
                  "       asynclab trace <command> ...  read and export recorded traces\n"
+                 "       asynclab replay FILE.trace    watch a recording (--help: options)\n"
                  "       asynclab --help | --version\n"
                  "\n"
                  "Lua functions become tasks on a real multi-threaded runtime: rt.spawn(fn),\n"
@@ -82,6 +85,8 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && strcmp(argv[1], "trace") == 0)
         return trace_cli_main(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "replay") == 0)
+        return viz_main(argc - 2, argv + 2);
     if (argc >= 2 && argv[1][0] == '-' && strcmp(argv[1], "-e") != 0 &&
         strcmp(argv[1], "-i") != 0) {
         fprintf(stderr, "asynclab: unknown option '%s'\n\n", argv[1]);

@@ -1,0 +1,154 @@
+#!/bin/bash
+# test_replay_cli.sh — drives the real `asynclab replay` on real recordings:
+# the silent-hang scenario (tests/viz/viz_test_scenario.h, recorded by
+# viz_scenario) and the demo (ASYNCLAB_TRACE), then damaged, empty, missing
+# and foreign files. Screenshots are checked for a PNG signature and the size
+# in their header (the pixels are checked by tests/viz/test_render.c).
+#
+# Usage: tests/viz/test_replay_cli.sh ASYNCLAB VIZ_SCENARIO DEMO WORKDIR
+set -u
+ASYNCLAB=$1
+SCENARIO=$2
+DEMO=$3
+DIR=$4
+mkdir -p "$DIR"
+rm -f "$DIR"/*.trace "$DIR"/*.png
+failures=0
+checks=0
+
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+
+# expect STATUS PATTERN -- command...: exit status and a pattern in stdout+stderr.
+expect() {
+    local want=$1 pattern=$2
+    shift 3
+    checks=$((checks + 1))
+    local out
+    out=$("$@" 2>&1)
+    local got=$?
+    if [ "$got" -ne "$want" ]; then
+        fail "'$*' exited $got, expected $want; output:"$'\n'"$(echo "$out" | head -20)"
+    elif ! grep -qE -- "$pattern" <<<"$out"; then
+        fail "'$*' output lacks /$pattern/:"$'\n'"$(echo "$out" | head -30)"
+    fi
+}
+
+# png_size FILE: "WxH" from the PNG header, or "not a png".
+png_size() {
+    local sig
+    sig=$(od -An -tx1 -N8 "$1" 2>/dev/null | tr -d ' \n')
+    if [ "$sig" != "89504e470d0a1a0a" ]; then
+        echo "not a png"
+        return
+    fi
+    local b
+    read -ra b <<<"$(od -An -tu1 -j16 -N8 "$1")"
+    echo "$(((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]))x$(((b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7]))"
+}
+
+expect_png() {
+    local file=$1 size=$2
+    checks=$((checks + 1))
+    local got
+    got=$(png_size "$file")
+    [ "$got" = "$size" ] || fail "$file: expected a ${size} PNG, got: $got"
+}
+
+# ---- usage ----
+expect 0 "asynclab replay: watch a recorded trace" -- "$ASYNCLAB" replay --help
+expect 0 "replay FILE.trace" -- "$ASYNCLAB" --help
+expect 2 "which trace" -- "$ASYNCLAB" replay
+expect 2 "unknown option '--bogus'" -- "$ASYNCLAB" replay --bogus x.trace
+expect 2 "--size wants WIDTHxHEIGHT" -- "$ASYNCLAB" replay --size 12 x.trace
+expect 2 "--size wants WIDTHxHEIGHT" -- "$ASYNCLAB" replay --size 0x100 x.trace
+expect 2 "--at wants seconds" -- "$ASYNCLAB" replay --at soon x.trace
+expect 2 "--screenshot needs a value" -- "$ASYNCLAB" replay x.trace --screenshot
+expect 2 "one trace file at a time" -- "$ASYNCLAB" replay a.trace b.trace
+expect 2 "cannot open $DIR/missing.trace: No such file" -- "$ASYNCLAB" replay "$DIR/missing.trace" --headless
+
+# ---- the silent hang, recorded from a real runtime ----
+T="$DIR/hang.trace"
+"$SCENARIO" "$T" 400 || fail "the scenario failed"
+[ -s "$T" ] || { echo "FAIL: no trace recorded" >&2; exit 1; }
+# 20 ms after the second worker blocked.
+AT=$("$ASYNCLAB" trace log --filter block "$T" |
+    awk '/worker .*BLOCK_BEGIN .*sleeper/ { t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t); n++ }
+         n == 2 { print t + 0.02; exit }')
+[ -n "$AT" ] || { echo "FAIL: no two sleeper BLOCK_BEGIN in $T" >&2; exit 1; }
+
+expect 0 "WARNING: every worker is blocked" -- "$ASYNCLAB" replay "$T" --headless --at "$AT"
+expect 0 "worker [01]  blocked: std.thread.sleep 400 ms for .* polling sleeper-a for .* lifo: reply-a" \
+    -- "$ASYNCLAB" replay "$T" --headless --at "$AT"
+expect 0 "worker [01]  blocked: std.thread.sleep 400 ms for .* polling sleeper-b for .* lifo: reply-b" \
+    -- "$ASYNCLAB" replay "$T" --headless --at "$AT"
+expect 0 "waiting on timers \(2\): heartbeat, db-writer" -- "$ASYNCLAB" replay "$T" --headless --at "$AT"
+expect 0 "mutex [0-9]+ \"db\": held by db-writer, 2 waiting: db-reader-1, db-reader-2" \
+    -- "$ASYNCLAB" replay "$T" --headless --at "$AT"
+expect 0 "blocking pool: 1 threads, 1 busy, 0 queued; #[0-9]+ backup" \
+    -- "$ASYNCLAB" replay "$T" --headless --at "$AT"
+expect 0 "next OVERDUE by" -- "$ASYNCLAB" replay "$T" --headless --at "$AT"
+checks=$((checks + 1))
+if "$ASYNCLAB" replay "$T" --headless | grep -q "WARNING"; then
+    fail "at the end of the recording no worker should be blocked"
+fi
+
+expect 0 "wrote $DIR/hang.png \(1280x800\)" -- "$ASYNCLAB" replay "$T" --screenshot "$DIR/hang.png" --at "$AT"
+expect_png "$DIR/hang.png" 1280x800
+expect 0 "wrote" -- "$ASYNCLAB" replay "$T" --headless --screenshot "$DIR/small.png" --at "$AT" --size 200x100
+expect_png "$DIR/small.png" 200x100
+expect 0 "wrote" -- "$ASYNCLAB" replay "$T" --screenshot "$DIR/tiny.png" --size 1x1
+expect_png "$DIR/tiny.png" 1x1
+expect 0 "wrote" -- "$ASYNCLAB" replay "$T" --screenshot "$DIR/tall.png" --size 300x2000 --at 99
+expect_png "$DIR/tall.png" 300x2000
+expect 1 "cannot write $DIR/no/such/dir.png" -- "$ASYNCLAB" replay "$T" --screenshot "$DIR/no/such/dir.png"
+expect 1 "cannot open the font /nonexistent.ttf.*fonts-dejavu-core" -- \
+    env ASYNCLAB_FONT=/nonexistent.ttf "$ASYNCLAB" replay "$T" --screenshot "$DIR/nofont.png"
+
+# No window without a display: SDL's offscreen driver is refused with a hint.
+expect 1 "video driver is 'offscreen'.*--headless" -- env SDL_VIDEODRIVER=offscreen "$ASYNCLAB" replay "$T"
+# The window's loop and keys, on the offscreen driver with a key script.
+N=$("$ASYNCLAB" trace info "$T" | awk '/^events/ { print $2 }')
+keys() { env SDL_VIDEODRIVER=offscreen ASYNCLAB_REPLAY_KEYS="$1" "$ASYNCLAB" replay "$T" "${@:2}"; }
+expect 0 "closed at event 2 of $N, .* paused" -- keys "Right Right Right Left"
+expect 0 "closed at event $((N - 1)) of $N" -- keys "End Left"
+expect 0 "closed at event 0 of $N" -- keys "Right Right Home"
+expect 0 "closed at event [1-9][0-9]* of $N, .* playing" -- keys "Space Up Up Up Up Up Up Up Up Up Up"
+expect 0 "closed at event $N of $N, .* paused, x1000$" -- keys "Space Up Up Up Up" --speed 1000
+expect 0 "closed at event 1 of $N, .* x4$" -- keys "+ + Right" --speed 1 --size 200x100
+expect 0 "closed at event 3 of $N" -- keys "Right Right Right" --at 0 --size 64x48
+expect 1 "unknown key 'Bogus' in the key script" -- keys "Right Bogus"
+
+# ---- damaged, empty and foreign files ----
+size=$(stat -c %s "$T")
+head -c $((size / 2)) "$T" >"$DIR/cut.trace"
+expect 1 "cut.trace (is damaged: .*showing the [0-9]+ events before the damage|has no end record: it was cut short)" \
+    -- "$ASYNCLAB" replay "$DIR/cut.trace" --headless
+expect 1 "cut.trace (is damaged|has no end record)" -- "$ASYNCLAB" replay "$DIR/cut.trace" --screenshot "$DIR/cut.png"
+expect_png "$DIR/cut.png" 1280x800
+head -c $((size - 1)) "$T" >"$DIR/cut1.trace" # no end record
+expect 1 "cut1.trace has no end record: it was cut short.*showing the [0-9]+ events it has" \
+    -- "$ASYNCLAB" replay "$DIR/cut1.trace" --headless
+CORPUS=$(dirname "$0")/../fuzz/corpus
+expect 1 "is damaged: byte 106: unknown event kind 42; showing the 2 events before the damage" \
+    -- "$ASYNCLAB" replay "$CORPUS/bad-format-106-event-kind-42.trace" --headless
+expect 1 "is damaged: byte 106: .*showing the [0-9]+ events" \
+    -- "$ASYNCLAB" replay "$CORPUS/bad-truncated-106-event-cut-in-varint.trace" --headless
+: >"$DIR/empty.trace"
+expect 1 "empty.trace is not a" -- "$ASYNCLAB" replay "$DIR/empty.trace" --headless
+echo "this is not a trace, just some text long enough to be read" >"$DIR/text.trace"
+expect 1 "text.trace is not a readable trace" -- "$ASYNCLAB" replay "$DIR/text.trace" --headless
+checks=$((checks + 1))
+[ ! -e "$DIR/text.png" ] || fail "a foreign file made a screenshot"
+
+# ---- the demo, recorded with ASYNCLAB_TRACE ----
+ASYNCLAB_TRACE="$DIR/demo.trace" "$DEMO" >"$DIR/demo.out" 2>&1 || fail "the demo failed"
+expect 0 "scene at .*: 2 workers, 0 tasks alive" -- "$ASYNCLAB" replay "$DIR/demo.trace" --headless
+expect 0 "inject \([0-9]+\)" -- "$ASYNCLAB" replay "$DIR/demo.trace" --headless --at 0.01
+expect 0 "wrote" -- "$ASYNCLAB" replay "$DIR/demo.trace" --screenshot "$DIR/demo.png" --at 0.01 --size 1920x1080
+expect_png "$DIR/demo.png" 1920x1080
+
+echo "replay tests: $checks checks, $failures failed"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,250 @@
+/*
+ * viz_main.c — `asynclab replay` (see viz_main.h): load a trace, position a
+ * player, then print the scene, write a screenshot, or open the window.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "al_error.h"
+#include "viz_main.h"
+#include "viz_player.h"
+#include "viz_recording.h"
+#include "viz_scene.h"
+#include "viz_shot.h"
+#include "viz_window.h"
+
+/* Motions within this much trace time before --at are drawn in a headless
+ * frame. */
+#define VIZ__HEADLESS_ANIM_NS 2000000ull
+
+void viz_usage(FILE *out)
+{
+    fprintf(out, "asynclab replay: watch a recorded trace (ASYNCLAB_TRACE=FILE records one)\n"
+                 "  replay FILE                        a window: space play/pause, arrows step\n"
+                 "                                     one event, +/- speed, Q quits\n"
+                 "  replay FILE --headless [--at T]    the scene as text\n"
+                 "  replay FILE --screenshot OUT.png [--at T] [--size WxH]\n"
+                 "                                     one frame as a PNG (no display needed)\n"
+                 "  options: --at SECONDS since the recording started; --size WxH (1280x800);\n"
+                 "           --speed X trace seconds per second in the window\n"
+                 "Exit status: 0 ok, 1 damaged trace (what came before is shown),\n"
+                 "2 bad usage or unreadable file.\n");
+}
+
+typedef struct {
+    const char *file, *screenshot;
+    bool headless, have_at;
+    double at, speed;
+    int w, h;
+} viz__args_t;
+
+static bool viz__number(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(v) || v < 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int viz__parse(int argc, char **argv, viz__args_t *a)
+{
+    *a = (viz__args_t){.w = 1280, .h = 800};
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(o, "--headless") == 0) {
+            a->headless = true;
+        } else if (strcmp(o, "--screenshot") == 0 || strcmp(o, "--at") == 0 ||
+                   strcmp(o, "--size") == 0 || strcmp(o, "--speed") == 0) {
+            if (!v) {
+                fprintf(stderr, "asynclab replay: %s needs a value\n", o);
+                return 2;
+            }
+            i++;
+            if (strcmp(o, "--screenshot") == 0) {
+                a->screenshot = v;
+            } else if (strcmp(o, "--at") == 0) {
+                if (!viz__number(v, &a->at)) {
+                    fprintf(stderr,
+                            "asynclab replay: --at wants seconds since the recording started "
+                            "(e.g. --at 0.25), not '%s'\n",
+                            v);
+                    return 2;
+                }
+                a->have_at = true;
+            } else if (strcmp(o, "--speed") == 0) {
+                if (!viz__number(v, &a->speed) || a->speed <= 0) {
+                    fprintf(stderr, "asynclab replay: --speed wants a positive number, not '%s'\n",
+                            v);
+                    return 2;
+                }
+            } else {
+                char extra;
+                if (sscanf(v, "%dx%d%c", &a->w, &a->h, &extra) != 2 || a->w < 1 || a->h < 1 ||
+                    a->w > 8192 || a->h > 8192) {
+                    fprintf(stderr,
+                            "asynclab replay: --size wants WIDTHxHEIGHT (1 to 8192 each), "
+                            "e.g. 1280x800, not '%s'\n",
+                            v);
+                    return 2;
+                }
+            }
+        } else if (o[0] == '-' && o[1]) {
+            fprintf(stderr, "asynclab replay: unknown option '%s'\n\n", o);
+            viz_usage(stderr);
+            return 2;
+        } else if (a->file) {
+            fprintf(stderr, "asynclab replay: one trace file at a time ('%s', '%s')\n", a->file, o);
+            return 2;
+        } else {
+            a->file = o;
+        }
+    }
+    if (!a->file) {
+        fprintf(stderr, "asynclab replay: which trace? (asynclab replay FILE.trace)\n\n");
+        viz_usage(stderr);
+        return 2;
+    }
+    if (a->screenshot)
+        a->headless = true;
+    return 0;
+}
+
+/* Load the file; 0 whole, 1 damaged (told), 2 unreadable (told). */
+static int viz__load(const char *file, viz_recording_t *rec)
+{
+    al_tracefile_error_t err;
+    int rc = viz_recording_load(rec, file, &err);
+    if (rc == 0 && !rec->have_header) {
+        fprintf(stderr, "asynclab replay: %s is not a trace (no header: empty?)\n", file);
+        return 1;
+    }
+    if (rc == 0) {
+        if (rec->ended)
+            return 0;
+        fprintf(stderr,
+                "asynclab replay: %s has no end record: it was cut short (or is still being "
+                "written); showing the %zu events it has\n",
+                file, rec->num_events);
+        return 1;
+    }
+    if (rc == AL_ENOMEM) {
+        fprintf(stderr, "asynclab replay: out of memory reading %s\n", file);
+        return 2;
+    }
+    if (rc != AL_ETRUNCATED && rc != AL_EFORMAT && rc != AL_EVERSION) {
+        fprintf(stderr, "asynclab replay: cannot open %s: %s\n", file, al_strerror(rc));
+        return 2;
+    }
+    if (!rec->have_header) {
+        fprintf(stderr, "asynclab replay: %s is not a readable trace: %s\n", file,
+                err.message[0] ? err.message : al_strerror(rc));
+        return 1;
+    }
+    fprintf(stderr,
+            "asynclab replay: %s is damaged: %s; showing the %zu events before the damage\n", file,
+            err.message[0] ? err.message : al_strerror(rc), rec->num_events);
+    return 1;
+}
+
+static const char *viz__basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash && slash[1] ? slash + 1 : path;
+}
+
+static int viz__headless(viz_player_t *p, const viz__args_t *a)
+{
+    viz_scene_t *scene = viz_scene_new();
+    al_console_snapshot_t *snap = viz_player_snapshot(p);
+    if (!scene || !snap) {
+        fprintf(stderr, "asynclab replay: out of memory\n");
+        viz_scene_free(scene);
+        al_console_snapshot_free(snap);
+        return 1;
+    }
+    snprintf(scene->title, sizeof scene->title, "%s", viz__basename(a->file));
+    snprintf(scene->status, sizeof scene->status, "event %zu / %zu", p->pos, p->rec->num_events);
+    viz_scene_opts_t so = {.anim_window_ns = VIZ__HEADLESS_ANIM_NS};
+    viz_scene_build(scene, snap, p->motion, &so);
+    al_console_snapshot_free(snap);
+    int rc = 0;
+    if (a->screenshot) {
+        char err[512];
+        if (viz_shot_png(scene, a->w, a->h, NULL, a->screenshot, err, sizeof err) != 0) {
+            fprintf(stderr, "asynclab replay: %s\n", err);
+            rc = 1;
+        } else {
+            fprintf(stderr, "asynclab replay: wrote %s (%dx%d) at %.6f s\n", a->screenshot, a->w,
+                    a->h, scene->seconds);
+        }
+    } else {
+        viz_scene_print(scene, stdout);
+    }
+    viz_scene_free(scene);
+    return rc;
+}
+
+int viz_main(int argc, char **argv)
+{
+    if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+        viz_usage(stdout);
+        return 0;
+    }
+    viz__args_t a;
+    int rc = viz__parse(argc, argv, &a);
+    if (rc != 0)
+        return rc;
+    viz_recording_t *rec;
+    if (viz_recording_new(&rec) != 0) {
+        fprintf(stderr, "asynclab replay: out of memory\n");
+        return 2;
+    }
+    int status = viz__load(a.file, rec);
+    if (status == 2 || (status == 1 && !rec->have_header)) {
+        viz_recording_free(rec);
+        return status;
+    }
+    viz_player_t *p;
+    if (viz_player_new(rec, &p) != 0) {
+        fprintf(stderr, "asynclab replay: out of memory\n");
+        viz_recording_free(rec);
+        return 2;
+    }
+    double duration = (double)(viz_player_end_ns(p) - viz_player_start_ns(p)) / 1e9;
+    p->speed = a.speed > 0 ? a.speed : duration > 0 ? fmin(fmax(duration / 20.0, 1e-4), 1.0) : 1.0;
+    if (a.have_at)
+        rc = viz_player_seek_seconds(p, a.at);
+    else if (a.headless)
+        rc = viz_player_seek_ns(p, viz_player_end_ns(p));
+    if (rc != 0) {
+        fprintf(stderr, "asynclab replay: out of memory\n");
+        status = 2;
+    } else if (a.headless) {
+        if (viz__headless(p, &a) != 0)
+            status = 1;
+    } else {
+        char err[512];
+        viz_window_opts_t wo = {.w = a.w,
+                                .h = a.h,
+                                .title = viz__basename(a.file),
+                                .script = getenv("ASYNCLAB_REPLAY_KEYS")};
+        if (viz_window_run(p, &wo, err, sizeof err) != 0) {
+            fprintf(stderr, "asynclab replay: %s\n", err);
+            status = 1;
+        } else if (wo.script) {
+            fprintf(stderr, "asynclab replay: closed at event %zu of %zu, %.6f s, %s, x%g\n",
+                    p->pos, rec->num_events, viz_player_seconds(p),
+                    p->playing ? "playing" : "paused", p->speed);
+        }
+    }
+    viz_player_free(p);
+    viz_recording_free(rec);
+    return status;
+}

@@ -1,0 +1,51 @@
+/*
+ * viz_palette.h — the visualizer's colours.
+ *
+ * States and motions use the Okabe-Ito palette, which stays distinguishable
+ * with the common colour-vision deficiencies: running is blue, searching
+ * bluish green, blocked vermillion (the palette's red, also drawn with
+ * stripes and named in text, so no state is told by colour alone), parked
+ * lanes are dimmed greys. Chips (tasks) are sky blue, the LIFO slot and
+ * steals reddish purple, wakes yellow, overflows orange.
+ */
+#ifndef VIZ_PALETTE_H
+#define VIZ_PALETTE_H
+
+#include <stdint.h>
+
+typedef struct viz_color {
+    uint8_t r, g, b, a;
+} viz_color_t;
+
+#define VIZ_RGB(r, g, b) ((viz_color_t){(r), (g), (b), 255})
+
+#define VIZ_BG VIZ_RGB(22, 24, 29)
+#define VIZ_PANEL VIZ_RGB(34, 37, 44)
+#define VIZ_PANEL_LINE VIZ_RGB(66, 70, 80)
+#define VIZ_TEXT VIZ_RGB(235, 235, 235)
+#define VIZ_TEXT_DIM VIZ_RGB(150, 153, 160)
+#define VIZ_TEXT_DARK VIZ_RGB(16, 18, 22)
+
+#define VIZ_RUNNING VIZ_RGB(0, 114, 178)      /* blue */
+#define VIZ_SEARCHING VIZ_RGB(0, 158, 115)    /* bluish green */
+#define VIZ_IDLE VIZ_RGB(88, 92, 102)         /* grey: between polls */
+#define VIZ_PARKED VIZ_RGB(46, 48, 54)        /* dimmed */
+#define VIZ_PARKED_DRIVER VIZ_RGB(38, 50, 64) /* dimmed, a blue tint */
+#define VIZ_BLOCKED VIZ_RGB(213, 94, 0)       /* vermillion: the red */
+
+#define VIZ_CHIP VIZ_RGB(86, 180, 233)       /* sky blue: a task */
+#define VIZ_CHIP_MORE VIZ_RGB(120, 124, 134) /* "+N" */
+#define VIZ_LIFO VIZ_RGB(204, 121, 167)      /* reddish purple */
+#define VIZ_STEAL VIZ_RGB(204, 121, 167)
+#define VIZ_WAKE VIZ_RGB(240, 228, 66)    /* yellow */
+#define VIZ_OVERFLOW VIZ_RGB(230, 159, 0) /* orange */
+#define VIZ_HOLDER VIZ_RGB(240, 228, 66)
+
+#define VIZ_BAR_SHORT VIZ_RGB(200, 200, 200)
+#define VIZ_BAR_MEDIUM VIZ_RGB(230, 159, 0)
+#define VIZ_BAR_LONG VIZ_RGB(213, 94, 0)
+
+/* The fill of a worker lane's label in a state (al_worker_state_t). */
+viz_color_t viz_palette_worker(unsigned state);
+
+#endif

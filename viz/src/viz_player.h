@@ -1,0 +1,59 @@
+/*
+ * viz_player.h — a position in a recording and how it moves: the console
+ * model (al_console.h) and the motion log (viz_motion.h) fed with the events
+ * up to "now", with play / pause, speed, single steps both ways and seeking.
+ *
+ * Forward moves feed the models the next events; backward moves rebuild
+ * them from the start of the recording (so a step back costs a replay of the
+ * prefix; fine for recordings of a few million events).
+ *
+ * Times are the stream clock (CLOCK_MONOTONIC ns, as in the events); "now"
+ * stays between the recording's clock base and its last event.
+ */
+#ifndef VIZ_PLAYER_H
+#define VIZ_PLAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "al_console.h"
+#include "viz_motion.h"
+#include "viz_recording.h"
+
+typedef struct viz_player {
+    const viz_recording_t *rec; /* borrowed; outlives the player */
+    al_console_t *console;
+    viz_motion_log_t *motion;
+    size_t pos;      /* events applied: rec->events[0, pos) */
+    uint64_t now_ns; /* the moment shown */
+    bool playing;
+    double speed; /* trace seconds per wall-clock second */
+} viz_player_t;
+
+/* A player at the start of rec (no event applied), paused, speed 1.
+ * Errors: AL_ENOMEM. */
+int viz_player_new(const viz_recording_t *rec, viz_player_t **out);
+void viz_player_free(viz_player_t *p);
+
+/* Apply exactly events [0, pos) (clamped to the recording); now becomes the
+ * time of the last one applied. */
+int viz_player_seek_event(viz_player_t *p, size_t pos);
+/* Apply every event with ts_ns <= ts; now becomes ts, clamped. */
+int viz_player_seek_ns(viz_player_t *p, uint64_t ts);
+/* Seconds since the recording started (the header's clock base). */
+int viz_player_seek_seconds(viz_player_t *p, double secs);
+/* One event forward (dir > 0) or back (dir < 0); pauses. */
+int viz_player_step(viz_player_t *p, int dir);
+/* While playing: advance now by wall_ns * speed; pause at the end. */
+int viz_player_tick(viz_player_t *p, uint64_t wall_ns);
+
+bool viz_player_at_end(const viz_player_t *p);
+double viz_player_seconds(const viz_player_t *p);
+/* The first / last moment the player can show. */
+uint64_t viz_player_start_ns(const viz_player_t *p);
+uint64_t viz_player_end_ns(const viz_player_t *p);
+/* The console model as of now (al_console_snapshot_free it); NULL: no memory. */
+al_console_snapshot_t *viz_player_snapshot(const viz_player_t *p);
+
+#endif

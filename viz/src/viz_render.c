@@ -1,0 +1,661 @@
+/*
+ * viz_render.c — drawing a scene with SDL2 and SDL2_ttf (see viz_render.h).
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <SDL_ttf.h>
+
+#include "al_console.h"
+#include "viz_palette.h"
+#include "viz_render.h"
+
+/* ---- text, cached as textures while it stays on screen ---- */
+
+enum { VIZ_F_NORMAL = 0, VIZ_F_SMALL, VIZ_F_BOLD, VIZ_F_SMALL_BOLD, VIZ_F_COUNT };
+
+#define VIZ__CACHE 2048 /* a power of two */
+
+typedef struct {
+    uint64_t hash;
+    char text[64];
+    uint8_t font;
+    viz_color_t color;
+    int max_w;
+    SDL_Texture *tex; /* NULL: empty slot */
+    int w, h;
+    uint32_t used; /* frame it was last drawn in */
+} viz__text_t;
+
+struct viz_render {
+    SDL_Renderer *sdl;
+    TTF_Font *font[VIZ_F_COUNT];
+    int font_px; /* the size of VIZ_F_NORMAL */
+    uint32_t frame;
+    viz__text_t cache[VIZ__CACHE];
+};
+
+const char *viz_render_font_path(const char *font_path)
+{
+    if (font_path && font_path[0])
+        return font_path;
+    const char *env = getenv("ASYNCLAB_FONT");
+    return env && env[0] ? env : VIZ_DEFAULT_FONT;
+}
+
+static void viz__close_fonts(viz_render_t *r)
+{
+    for (int i = 0; i < VIZ_F_COUNT; i++) {
+        if (r->font[i])
+            TTF_CloseFont(r->font[i]);
+        r->font[i] = NULL;
+    }
+}
+
+int viz_render_new(SDL_Renderer *sdl, const char *font_path, viz_render_t **out, char *err,
+                   size_t cap)
+{
+    const char *path = viz_render_font_path(font_path);
+    if (TTF_Init() != 0) {
+        snprintf(err, cap, "cannot start SDL_ttf: %s", TTF_GetError());
+        return -1;
+    }
+    viz_render_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        TTF_Quit();
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    r->sdl = sdl;
+    static const int px[VIZ_F_COUNT] = {VIZ_FONT_PX, VIZ_FONT_SMALL_PX, VIZ_FONT_PX,
+                                        VIZ_FONT_SMALL_PX};
+    for (int i = 0; i < VIZ_F_COUNT; i++) {
+        r->font[i] = TTF_OpenFont(path, px[i]);
+        if (!r->font[i]) {
+            snprintf(err, cap,
+                     "cannot open the font %s (%s): install the Debian package "
+                     "fonts-dejavu-core (scripts/install-deps.sh) or set ASYNCLAB_FONT to a "
+                     ".ttf file",
+                     path, TTF_GetError());
+            viz__close_fonts(r);
+            free(r);
+            TTF_Quit();
+            return -1;
+        }
+        if (i == VIZ_F_BOLD || i == VIZ_F_SMALL_BOLD)
+            TTF_SetFontStyle(r->font[i], TTF_STYLE_BOLD);
+        TTF_SetFontHinting(r->font[i], TTF_HINTING_LIGHT);
+    }
+    r->font_px = VIZ_FONT_PX;
+    SDL_SetRenderDrawBlendMode(sdl, SDL_BLENDMODE_BLEND);
+    *out = r;
+    return 0;
+}
+
+void viz_render_free(viz_render_t *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < VIZ__CACHE; i++)
+        if (r->cache[i].tex)
+            SDL_DestroyTexture(r->cache[i].tex);
+    viz__close_fonts(r);
+    free(r);
+    TTF_Quit();
+}
+
+static uint64_t viz__hash(const char *s, uint8_t font, viz_color_t c, int max_w)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    h = (h ^ font) * 1099511628211ull;
+    h = (h ^ ((uint64_t)c.r << 24 | (uint64_t)c.g << 16 | (uint64_t)c.b << 8 | c.a)) *
+        1099511628211ull;
+    return (h ^ (uint64_t)(uint32_t)max_w) * 1099511628211ull;
+}
+
+/* The longest prefix of s (whole UTF-8 characters) that fits max_w with an
+ * ellipsis after it; "" when not even the ellipsis fits. */
+static void viz__fit_text(TTF_Font *f, const char *s, int max_w, char *out, size_t cap)
+{
+    int w = 0;
+    snprintf(out, cap, "%s", s);
+    if (TTF_SizeUTF8(f, out, &w, NULL) == 0 && w <= max_w)
+        return;
+    size_t len = strlen(out);
+    while (len > 0) {
+        do
+            len--;
+        while (len > 0 && ((uint8_t)out[len] & 0xc0) == 0x80);
+        char buf[80];
+        snprintf(buf, sizeof buf, "%.*s\xe2\x80\xa6", (int)len, out);
+        if (TTF_SizeUTF8(f, buf, &w, NULL) == 0 && w <= max_w) {
+            snprintf(out, cap, "%s", buf);
+            return;
+        }
+    }
+    out[0] = 0;
+}
+
+static viz__text_t *viz__text(viz_render_t *r, const char *s, uint8_t font, viz_color_t c,
+                              int max_w)
+{
+    if (!s[0] || max_w <= 0)
+        return NULL;
+    uint64_t h = viz__hash(s, font, c, max_w);
+    viz__text_t *slot = NULL;
+    for (int probe = 0; probe < 16; probe++) {
+        viz__text_t *e = &r->cache[(h + (uint64_t)probe) & (VIZ__CACHE - 1)];
+        if (e->tex && e->hash == h && e->font == font && e->max_w == max_w &&
+            memcmp(&e->color, &c, sizeof c) == 0 && strncmp(e->text, s, sizeof e->text) == 0) {
+            e->used = r->frame;
+            return e;
+        }
+        if (!slot && (!e->tex || e->used != r->frame))
+            slot = e;
+    }
+    if (!slot)
+        return NULL; /* the cache is full of this frame's text */
+    if (slot->tex)
+        SDL_DestroyTexture(slot->tex);
+    memset(slot, 0, sizeof *slot);
+    char fitted[80];
+    viz__fit_text(r->font[font], s, max_w, fitted, sizeof fitted);
+    if (!fitted[0])
+        return NULL;
+    SDL_Surface *surf =
+        TTF_RenderUTF8_Blended(r->font[font], fitted, (SDL_Color){c.r, c.g, c.b, c.a});
+    if (!surf)
+        return NULL;
+    slot->tex = SDL_CreateTextureFromSurface(r->sdl, surf);
+    slot->w = surf->w;
+    slot->h = surf->h;
+    SDL_FreeSurface(surf);
+    if (!slot->tex)
+        return NULL;
+    slot->hash = h;
+    snprintf(slot->text, sizeof slot->text, "%s", s);
+    slot->font = font;
+    slot->color = c;
+    slot->max_w = max_w;
+    slot->used = r->frame;
+    return slot;
+}
+
+/* Draw s at (x, y) (top left), at most max_w wide; returns the width drawn. */
+static int viz__draw_text(viz_render_t *r, const char *s, uint8_t font, viz_color_t c, int x, int y,
+                          int max_w)
+{
+    viz__text_t *t = viz__text(r, s, font, c, max_w);
+    if (!t)
+        return 0;
+    SDL_Rect dst = {x, y, t->w, t->h};
+    SDL_RenderCopy(r->sdl, t->tex, NULL, &dst);
+    return t->w;
+}
+
+/* Text centred vertically in rect, from its left edge + pad. */
+static int viz__text_in(viz_render_t *r, const char *s, uint8_t font, viz_color_t c,
+                        viz_rect_t rect, int pad)
+{
+    int fh = TTF_FontHeight(r->font[font]);
+    if (rect.h < fh - 3 || rect.w <= 2 * pad)
+        return 0;
+    return viz__draw_text(r, s, font, c, rect.x + pad, rect.y + (rect.h - fh) / 2,
+                          rect.w - 2 * pad);
+}
+
+/* ---- shapes ---- */
+
+static void viz__color(viz_render_t *r, viz_color_t c)
+{
+    SDL_SetRenderDrawColor(r->sdl, c.r, c.g, c.b, c.a);
+}
+
+static viz_color_t viz__alpha(viz_color_t c, uint8_t a)
+{
+    c.a = a;
+    return c;
+}
+
+static viz_color_t viz__mix(viz_color_t a, viz_color_t b, int pct_b)
+{
+    return VIZ_RGB((uint8_t)((a.r * (100 - pct_b) + b.r * pct_b) / 100),
+                   (uint8_t)((a.g * (100 - pct_b) + b.g * pct_b) / 100),
+                   (uint8_t)((a.b * (100 - pct_b) + b.b * pct_b) / 100));
+}
+
+static void viz__fill(viz_render_t *r, viz_rect_t rc, viz_color_t c)
+{
+    if (viz_rect_empty(rc))
+        return;
+    viz__color(r, c);
+    SDL_RenderFillRect(r->sdl, &(SDL_Rect){rc.x, rc.y, rc.w, rc.h});
+}
+
+static void viz__outline(viz_render_t *r, viz_rect_t rc, viz_color_t c)
+{
+    if (viz_rect_empty(rc))
+        return;
+    viz__color(r, c);
+    SDL_RenderDrawRect(r->sdl, &(SDL_Rect){rc.x, rc.y, rc.w, rc.h});
+}
+
+static void viz__clip(viz_render_t *r, const viz_rect_t *rc)
+{
+    if (rc)
+        SDL_RenderSetClipRect(r->sdl, &(SDL_Rect){rc->x, rc->y, rc->w, rc->h});
+    else
+        SDL_RenderSetClipRect(r->sdl, NULL);
+}
+
+/* Diagonal stripes over rc: blocked is never told by colour alone. */
+static void viz__stripes(viz_render_t *r, viz_rect_t rc, viz_color_t c)
+{
+    if (viz_rect_empty(rc))
+        return;
+    viz__clip(r, &rc);
+    viz__color(r, c);
+    for (int x = rc.x - rc.h; x < rc.x + rc.w; x += 9) {
+        SDL_RenderDrawLine(r->sdl, x, rc.y + rc.h, x + rc.h, rc.y);
+        SDL_RenderDrawLine(r->sdl, x + 1, rc.y + rc.h, x + rc.h + 1, rc.y);
+    }
+    viz__clip(r, NULL);
+}
+
+/* A task chip: a filled box with its label when there is room. */
+static void viz__chip(viz_render_t *r, viz_rect_t rc, const char *label, viz_color_t fill,
+                      viz_color_t text)
+{
+    if (viz_rect_empty(rc))
+        return;
+    viz__fill(r, rc, fill);
+    if (rc.w >= 4 && rc.h >= 4)
+        viz__outline(r, rc, viz__mix(fill, VIZ_BG, 45));
+    if (rc.w >= 18)
+        viz__text_in(r, label, VIZ_F_SMALL, text, rc, 2);
+}
+
+static void viz__more_chip(viz_render_t *r, viz_rect_t rc, uint32_t more)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "+%u", more);
+    viz__chip(r, rc, buf, VIZ_CHIP_MORE, VIZ_TEXT);
+}
+
+static const char *viz__dur(char *buf, size_t cap, uint64_t ns)
+{
+    if (ns < 1000)
+        snprintf(buf, cap, "%" PRIu64 " ns", ns);
+    else if (ns < 1000000)
+        snprintf(buf, cap, "%.1f us", (double)ns / 1e3);
+    else if (ns < 1000000000ull)
+        snprintf(buf, cap, "%.1f ms", (double)ns / 1e6);
+    else
+        snprintf(buf, cap, "%.2f s", (double)ns / 1e9);
+    return buf;
+}
+
+/* ---- the parts ---- */
+
+static void viz__header(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l)
+{
+    viz_rect_t h = l->header;
+    if (viz_rect_empty(h))
+        return;
+    viz__fill(r, h, VIZ_PANEL);
+    uint8_t font = l->font_px == VIZ_FONT_PX ? VIZ_F_NORMAL : VIZ_F_SMALL;
+    char buf[320];
+    snprintf(buf, sizeof buf, "t = %.6f s   %u workers   %" PRIu64 " tasks alive   %s", s->seconds,
+             s->num_workers, s->alive_tasks, s->status);
+    int x = h.x + 6;
+    if (s->title[0])
+        x += viz__text_in(r, s->title, font == VIZ_F_NORMAL ? VIZ_F_BOLD : VIZ_F_SMALL_BOLD,
+                          VIZ_TEXT, (viz_rect_t){x, h.y, h.w / 3, h.h}, 0) +
+             14;
+    int right = h.x + h.w - 6;
+    const char *warn = s->all_blocked ? "EVERY WORKER BLOCKED: nothing can run" : NULL;
+    char drops[64];
+    if (!warn && s->dropped) {
+        snprintf(drops, sizeof drops, "%" PRIu64 " events dropped: figures may be off", s->dropped);
+        warn = drops;
+    }
+    if (warn) {
+        int ww = 0;
+        TTF_SizeUTF8(r->font[VIZ_F_BOLD], warn, &ww, NULL);
+        if (ww + 12 < h.w / 2) {
+            viz_rect_t badge = {right - ww - 12, h.y + 2, ww + 12, h.h - 4};
+            viz__fill(r, badge, VIZ_BLOCKED);
+            viz__text_in(r, warn, VIZ_F_BOLD, VIZ_TEXT, badge, 6);
+            right = badge.x - 8;
+        }
+    }
+    viz__text_in(r, buf, font, VIZ_TEXT_DIM, (viz_rect_t){x, h.y, right - x, h.h}, 0);
+}
+
+/* Column headings over the first lane of each column. */
+static void viz__lanes_head(viz_render_t *r, const viz_layout_t *l)
+{
+    if (viz_rect_empty(l->lanes_head))
+        return;
+    viz_rect_t h = l->lanes_head;
+    for (int c = 0; c < l->cols; c++) {
+        uint32_t i = (uint32_t)(c * l->rows);
+        if (i >= l->num_lanes || viz_rect_empty(l->lane[i].lane))
+            continue;
+        const viz_lane_box_t *b = &l->lane[i];
+        viz__text_in(r, "worker, state", VIZ_F_SMALL, VIZ_TEXT_DIM,
+                     (viz_rect_t){b->label.x, h.y, b->label.w, h.h}, 4);
+        viz__text_in(r, "polling (poll time)", VIZ_F_SMALL, VIZ_TEXT_DIM,
+                     (viz_rect_t){b->task.x, h.y, b->task.w, h.h}, 4);
+        viz__text_in(r, "LIFO", VIZ_F_SMALL, VIZ_TEXT_DIM,
+                     (viz_rect_t){b->lifo.x - 4, h.y, b->lifo.w + 8, h.h}, 0);
+        viz__text_in(r, "local queue, oldest first", VIZ_F_SMALL, VIZ_TEXT_DIM,
+                     (viz_rect_t){b->queue.x, h.y, b->queue.w, h.h}, 0);
+    }
+}
+
+static viz_color_t viz__bar_color(uint64_t ns)
+{
+    return ns >= 10000000 ? VIZ_BAR_LONG : ns >= 1000000 ? VIZ_BAR_MEDIUM : VIZ_BAR_SHORT;
+}
+
+/* Poll time on a log scale: 1 us is empty, 1 s fills the bar. */
+static int viz__bar_width(uint64_t ns, int w)
+{
+    if (ns <= 1000)
+        return ns ? 1 : 0;
+    double f = log10((double)ns / 1e3) / 6.0;
+    if (f > 1)
+        f = 1;
+    int bw = (int)(f * w);
+    return bw < 1 ? 1 : bw;
+}
+
+static void viz__lane(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l, uint32_t i)
+{
+    const viz_lane_t *lane = &s->lanes[i];
+    const viz_lane_box_t *b = &l->lane[i];
+    if (viz_rect_empty(b->lane))
+        return;
+    viz_color_t state = viz_palette_worker(lane->state);
+    viz_color_t body = lane->alert    ? viz__mix(VIZ_BG, VIZ_BLOCKED, 45)
+                       : lane->dimmed ? viz__mix(VIZ_BG, state, 40)
+                                      : viz__mix(VIZ_BG, state, 22);
+    viz__fill(r, b->lane, body);
+    if (lane->alert)
+        viz__stripes(r, b->lane, viz__alpha(VIZ_BLOCKED, 90));
+    viz__fill(r, b->label, state);
+    if (lane->alert)
+        viz__stripes(r, b->label, viz__alpha(VIZ_TEXT_DARK, 60));
+    viz_color_t text = lane->dimmed ? VIZ_TEXT_DIM : VIZ_TEXT;
+    char buf[160], d[32];
+    int line = l->line_h;
+    uint8_t big = l->font_px == VIZ_FONT_PX ? VIZ_F_BOLD : VIZ_F_SMALL_BOLD;
+    uint8_t small = VIZ_F_SMALL;
+    if (b->text_lines >= 2) {
+        viz_rect_t l1 = {b->label.x, b->label.y + 1, b->label.w, line};
+        viz_rect_t l2 = {b->label.x, b->label.y + line, b->label.w, line};
+        snprintf(buf, sizeof buf, "worker %u", lane->worker);
+        int tw = viz__text_in(r, buf, big, text, l1, 4);
+        snprintf(buf, sizeof buf, "%" PRIu64 " polls  %" PRIu64 " steals  busy %.0f%%", lane->polls,
+                 lane->steals, lane->busy_pct);
+        viz__text_in(r, buf, small, viz__alpha(text, 200),
+                     (viz_rect_t){l1.x + tw + 12, l1.y, l1.w - tw - 12, l1.h}, 0);
+        viz__text_in(r, lane->state_label, lane->alert ? VIZ_F_SMALL_BOLD : small, text, l2, 4);
+    } else if (b->text_lines == 1) {
+        snprintf(buf, sizeof buf, "%u %s", lane->worker, lane->state_short);
+        viz__text_in(r, buf, small, text, b->label, 3);
+    }
+    /* The polled task and its poll-time bar. */
+    if (lane->task.task) {
+        viz__fill(r, b->task, viz__mix(VIZ_CHIP, VIZ_BG, lane->dimmed ? 60 : 10));
+        if (b->text_lines >= 2) {
+            viz__text_in(r, lane->task.label, small, VIZ_TEXT_DARK,
+                         (viz_rect_t){b->task.x, b->task.y + 1, b->task.w, line - 2}, 4);
+            snprintf(buf, sizeof buf, "poll %s", viz__dur(d, sizeof d, lane->poll_ns));
+            viz__text_in(r, buf, small, VIZ_TEXT_DARK,
+                         (viz_rect_t){b->task.x, b->task.y + line - 3, b->task.w, line - 2}, 4);
+        } else if (b->text_lines == 1) {
+            viz__text_in(r, lane->task.label, small, VIZ_TEXT_DARK, b->task, 3);
+        }
+        viz_rect_t bar = b->bar;
+        viz__fill(r, bar, viz__alpha(VIZ_TEXT_DARK, 140));
+        bar.w = viz__bar_width(lane->poll_ns, bar.w);
+        viz__fill(r, bar, viz__bar_color(lane->poll_ns));
+    } else {
+        viz__outline(r, b->task, viz__alpha(VIZ_PANEL_LINE, 200));
+        if (b->text_lines >= 1)
+            viz__text_in(r, "no task", small, VIZ_TEXT_DIM, b->task, 4);
+    }
+    /* The LIFO slot. */
+    if (lane->lifo.task) {
+        viz__chip(r, b->lifo, lane->lifo.label, VIZ_CHIP, VIZ_TEXT_DARK);
+        viz__outline(r, b->lifo, VIZ_LIFO);
+    } else {
+        viz__outline(r, b->lifo, viz__alpha(VIZ_LIFO, 150));
+    }
+    if (b->lifo.w >= 4 && b->lifo.h >= 6) {
+        viz_rect_t in = {b->lifo.x + 1, b->lifo.y + 1, b->lifo.w - 2, b->lifo.h - 2};
+        viz__outline(r, in, viz__alpha(VIZ_LIFO, 150));
+    }
+    /* The local queue. */
+    for (uint32_t q = 0; q < b->chips; q++)
+        viz__chip(r, viz_layout_lane_chip(l, i, q), lane->queue[q].label,
+                  lane->dimmed ? viz__mix(VIZ_CHIP, VIZ_BG, 35) : VIZ_CHIP, VIZ_TEXT_DARK);
+    if (b->more) {
+        viz_rect_t more = viz_layout_lane_chip(l, i, b->chips);
+        if (viz_rect_inside(more, b->queue))
+            viz__more_chip(r, more, b->more);
+    }
+}
+
+static void viz__row(viz_render_t *r, const viz_layout_t *l, const viz_chip_row_t *row,
+                     const viz_chip_t *chips, viz_color_t fill)
+{
+    for (uint32_t i = 0; i < row->chips; i++)
+        viz__chip(r, viz_layout_row_chip(l, row, i), chips[i].label, fill, VIZ_TEXT_DARK);
+    if (row->more) {
+        viz_rect_t more = viz_layout_row_chip(l, row, row->chips);
+        if (viz_rect_inside(more, row->area))
+            viz__more_chip(r, more, row->more);
+    }
+}
+
+static void viz__title(viz_render_t *r, const viz_layout_t *l, viz_rect_t sec, const char *text)
+{
+    viz__text_in(r, text, VIZ_F_SMALL_BOLD, VIZ_TEXT, (viz_rect_t){sec.x, sec.y, sec.w, l->line_h},
+                 2);
+}
+
+static void viz__side(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l)
+{
+    char buf[200], d[32];
+    int line = l->line_h;
+    if (l->side_visible)
+        viz__fill(r, l->side, viz__mix(VIZ_BG, VIZ_PANEL, 60));
+    if (!viz_rect_empty(l->inject)) {
+        snprintf(buf, sizeof buf, "inject queue (%u)", s->inject_len);
+        if (l->side_visible) {
+            viz__title(r, l, l->inject, buf);
+        } else {
+            viz__fill(r, l->inject, VIZ_PANEL);
+            viz__text_in(r, buf, VIZ_F_SMALL, VIZ_TEXT,
+                         (viz_rect_t){l->inject.x, l->inject.y, l->inject_row.area.x - l->inject.x,
+                                      l->inject.h},
+                         2);
+        }
+        viz__row(r, l, &l->inject_row, s->inject, VIZ_CHIP);
+    }
+    if (!viz_rect_empty(l->blocking)) {
+        snprintf(buf, sizeof buf, "blocking pool: %u threads, %u busy, %u queued",
+                 s->blocking_threads, s->blocking_busy, s->blocking_queued);
+        viz__title(r, l, l->blocking, buf);
+        for (uint32_t i = 0; i < l->blocking_lines; i++) {
+            const viz_blocking_thread_t *t = &s->blocking[i];
+            viz_rect_t row = {l->blocking.x + 8, l->blocking.y + line * (int)(i + 1),
+                              l->blocking.w - 8, line};
+            snprintf(buf, sizeof buf, "#%u  %s", t->number, t->task.task ? "runs" : "idle");
+            int tw = viz__text_in(r, buf, VIZ_F_SMALL, VIZ_TEXT_DIM, row, 0);
+            if (t->task.task)
+                viz__chip(r, (viz_rect_t){row.x + tw + 6, row.y + 1, l->side_chip_w * 2, line - 2},
+                          t->task.label, VIZ_CHIP, VIZ_TEXT_DARK);
+        }
+    }
+    if (!viz_rect_empty(l->driver)) {
+        if (s->next_timer_in_ns)
+            snprintf(buf, sizeof buf, "driver: %u timers pending, next in %s", s->pending_timers,
+                     viz__dur(d, sizeof d, s->next_timer_in_ns));
+        else if (s->timer_overdue_ns)
+            snprintf(buf, sizeof buf, "driver: %u timers pending, next OVERDUE by %s",
+                     s->pending_timers, viz__dur(d, sizeof d, s->timer_overdue_ns));
+        else
+            snprintf(buf, sizeof buf, "driver: %u timers pending", s->pending_timers);
+        viz__title(r, l, l->driver, buf);
+        if (s->driver_worker >= 0)
+            snprintf(buf, sizeof buf, "worker %d is parked in it (epoll + timer wheel)",
+                     s->driver_worker);
+        else
+            snprintf(buf, sizeof buf, "no worker is parked in it");
+        viz__text_in(r, buf, VIZ_F_SMALL, VIZ_TEXT_DIM,
+                     (viz_rect_t){l->driver.x + 8, l->driver.y + line, l->driver.w - 8, line}, 0);
+    }
+    if (!viz_rect_empty(l->idle)) {
+        snprintf(buf, sizeof buf, "idle tasks (%u), by what they wait on", s->idle_tasks);
+        viz__title(r, l, l->idle, buf);
+        for (uint32_t g = 0; g < l->num_groups; g++) {
+            snprintf(buf, sizeof buf, "%s (%u)", s->groups[g].label, s->groups[g].count);
+            viz_rect_t lr = l->group_label[g];
+            lr.x += 8;
+            lr.w -= 8;
+            viz__text_in(r, buf, VIZ_F_SMALL, VIZ_TEXT_DIM, lr, 0);
+            viz__row(r, l, &l->group_row[g], s->groups[g].tasks, viz__mix(VIZ_CHIP, VIZ_BG, 35));
+        }
+    }
+    if (!viz_rect_empty(l->resources)) {
+        snprintf(buf, sizeof buf, "resources (%u)", s->resources_total);
+        viz__title(r, l, l->resources, buf);
+        for (uint32_t i = 0; i < l->num_resources; i++) {
+            const viz_resource_t *res = &s->resources[i];
+            viz_rect_t rr = l->resource[i];
+            if (res->holder.task)
+                snprintf(buf, sizeof buf, "%s: held by %s, %u waiting", res->label,
+                         res->holder.label, res->waiters);
+            else if (res->holders)
+                snprintf(buf, sizeof buf, "%s: %u holders, %u waiting", res->label, res->holders,
+                         res->waiters);
+            else
+                snprintf(buf, sizeof buf, "%s: free%s", res->label, res->closed ? ", closed" : "");
+            viz__text_in(r, buf, VIZ_F_SMALL, res->waiters ? VIZ_TEXT : VIZ_TEXT_DIM,
+                         (viz_rect_t){rr.x + 8, rr.y, rr.w - 8, line}, 0);
+            int cw = l->side_chip_w, x = rr.x + 8, y = rr.y + line + 2, h = line;
+            if (res->holder.task) {
+                viz_rect_t hc = {x, y, cw, h};
+                viz__chip(r, hc, res->holder.label, VIZ_HOLDER, VIZ_TEXT_DARK);
+                x += cw + 6;
+                if (res->kept)
+                    x += viz__draw_text(r, "\xe2\x86\x90", VIZ_F_SMALL, VIZ_TEXT, x, y,
+                                        rr.x + rr.w - x) +
+                         6;
+            }
+            for (uint32_t k = 0; k < res->kept && x + cw <= rr.x + rr.w; k++, x += cw + 3)
+                viz__chip(r, (viz_rect_t){x, y, cw, h}, res->waiting[k].label, VIZ_CHIP,
+                          VIZ_TEXT_DARK);
+        }
+    }
+}
+
+/* ---- motions ---- */
+
+static void viz__spark(viz_render_t *r, viz_point_t p, int radius, viz_color_t c)
+{
+    viz__color(r, c);
+    for (int k = 0; k < 8; k++) {
+        double a = k * M_PI / 4;
+        int x1 = p.x + (int)(cos(a) * radius * 0.35), y1 = p.y + (int)(sin(a) * radius * 0.35);
+        int x2 = p.x + (int)(cos(a) * radius), y2 = p.y + (int)(sin(a) * radius);
+        SDL_RenderDrawLine(r->sdl, x1, y1, x2, y2);
+    }
+}
+
+static viz_point_t viz__lerp(viz_point_t a, viz_point_t b, double t)
+{
+    /* ease out: quick start, gentle arrival */
+    double e = 1 - (1 - t) * (1 - t);
+    return (viz_point_t){a.x + (int)((b.x - a.x) * e), a.y + (int)((b.y - a.y) * e)};
+}
+
+static void viz__motions(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l)
+{
+    int cw = l->chip_w > 6 ? l->chip_w : 6, ch = l->line_h - 4;
+    for (uint32_t i = 0; i < s->num_motions; i++) {
+        const viz_scene_motion_t *m = &s->motions[i];
+        viz_point_t a, b;
+        if (!viz_layout_point(l, m->from, &a) || !viz_layout_point(l, m->to, &b))
+            continue;
+        double t = m->progress;
+        uint8_t alpha = (uint8_t)(255 * (1 - 0.7 * t));
+        viz_point_t p = viz__lerp(a, b, t);
+        switch (m->kind) {
+        case VIZ_MOTION_POLL:
+            viz__chip(r, (viz_rect_t){p.x - cw / 2, p.y - ch / 2, cw, ch}, m->task.label,
+                      viz__alpha(VIZ_CHIP, alpha), VIZ_TEXT_DARK);
+            break;
+        case VIZ_MOTION_STEAL:
+        case VIZ_MOTION_OVERFLOW: {
+            viz_color_t c = m->kind == VIZ_MOTION_STEAL ? VIZ_STEAL : VIZ_OVERFLOW;
+            viz__color(r, viz__alpha(c, (uint8_t)(alpha / 2)));
+            SDL_RenderDrawLine(r->sdl, a.x, a.y, p.x, p.y);
+            uint32_t n = m->count < 3 ? m->count : 3;
+            for (uint32_t k = 0; k < n; k++)
+                viz__fill(
+                    r, (viz_rect_t){p.x - cw / 2 + (int)k * 4, p.y - ch / 2 - (int)k * 4, cw, ch},
+                    viz__alpha(c, alpha));
+            char buf[32];
+            snprintf(buf, sizeof buf, "%s %u", m->kind == VIZ_MOTION_STEAL ? "steal" : "overflow",
+                     m->count);
+            viz__draw_text(r, buf, VIZ_F_SMALL_BOLD, VIZ_TEXT, p.x + cw / 2 + 4, p.y - ch, 120);
+            break;
+        }
+        case VIZ_MOTION_WAKE:
+            if (t < 0.5) {
+                viz__color(r, viz__alpha(VIZ_WAKE, (uint8_t)(160 * (1 - 2 * t))));
+                SDL_RenderDrawLine(r->sdl, a.x, a.y, b.x, b.y);
+            }
+            viz__spark(r, b, 6 + (int)(10 * t), viz__alpha(VIZ_WAKE, alpha));
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static void viz__footer(viz_render_t *r, const viz_layout_t *l)
+{
+    if (viz_rect_empty(l->footer))
+        return;
+    viz__fill(r, l->footer, VIZ_PANEL);
+    viz__text_in(r,
+                 "space play/pause   \xe2\x86\x90 \xe2\x86\x92 step one event   + \xe2\x88\x92 "
+                 "speed   Home / End   Q quit",
+                 VIZ_F_SMALL, VIZ_TEXT_DIM, l->footer, 6);
+}
+
+void viz_render_draw(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l)
+{
+    r->frame++;
+    viz__clip(r, NULL);
+    viz__color(r, VIZ_BG);
+    SDL_RenderClear(r->sdl);
+    viz__header(r, s, l);
+    viz__lanes_head(r, l);
+    for (uint32_t i = 0; i < l->num_lanes && i < s->num_lanes; i++)
+        viz__lane(r, s, l, i);
+    viz__side(r, s, l);
+    viz__motions(r, s, l);
+    viz__footer(r, l);
+}

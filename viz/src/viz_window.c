@@ -1,0 +1,203 @@
+/*
+ * viz_window.c — the interactive window (see viz_window.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <SDL.h>
+
+#include "viz_layout.h"
+#include "viz_render.h"
+#include "viz_scene.h"
+#include "viz_window.h"
+
+/* Motions stay on screen for this much wall-clock time. */
+#define VIZ__ANIM_WALL_NS 600000000ull
+
+typedef struct {
+    bool offscreen; /* SDL's offscreen / dummy driver (a test's key script) */
+    SDL_Window *win;
+    SDL_Renderer *sdl;
+    viz_render_t *render;
+    viz_scene_t *scene;
+    viz_layout_t layout;
+} viz__win_t;
+
+static void viz__close(viz__win_t *w)
+{
+    viz_render_free(w->render);
+    if (w->sdl)
+        SDL_DestroyRenderer(w->sdl);
+    if (w->win)
+        SDL_DestroyWindow(w->win);
+    viz_scene_free(w->scene);
+    SDL_Quit();
+}
+
+static int viz__open(viz__win_t *w, const viz_window_opts_t *o, char *err, size_t cap)
+{
+    if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
+        snprintf(err, cap,
+                 "no display to open a window on (SDL: %s); render to a file with "
+                 "--headless --screenshot OUT.png",
+                 SDL_GetError());
+        return -1;
+    }
+    const char *driver = SDL_GetCurrentVideoDriver();
+    w->offscreen = driver && (strcmp(driver, "offscreen") == 0 || strcmp(driver, "dummy") == 0);
+    if (w->offscreen && !o->script) {
+        snprintf(err, cap,
+                 "SDL's video driver is '%s': a window would not be seen; render to a file "
+                 "with --headless --screenshot OUT.png",
+                 driver);
+        SDL_Quit();
+        return -1;
+    }
+    w->win = SDL_CreateWindow("asynclab replay", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
+                              o->w, o->h, SDL_WINDOW_RESIZABLE);
+    if (!w->win) {
+        snprintf(err, cap, "cannot open a window: %s", SDL_GetError());
+        viz__close(w);
+        return -1;
+    }
+    /* Without a display (a test's key script) nothing is gained from the
+     * GPU; and a window surface kept in a GL texture would load Mesa for
+     * nothing (whose allocations LeakSanitizer reports once SDL unloads it). */
+    if (w->offscreen)
+        SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
+    else
+        w->sdl =
+            SDL_CreateRenderer(w->win, -1, SDL_RENDERER_ACCELERATED | SDL_RENDERER_PRESENTVSYNC);
+    if (!w->sdl)
+        w->sdl = SDL_CreateRenderer(w->win, -1, SDL_RENDERER_SOFTWARE);
+    if (!w->sdl) {
+        snprintf(err, cap, "cannot create a renderer: %s", SDL_GetError());
+        viz__close(w);
+        return -1;
+    }
+    if (viz_render_new(w->sdl, o->font_path, &w->render, err, cap) != 0) {
+        viz__close(w);
+        return -1;
+    }
+    if (!(w->scene = viz_scene_new())) {
+        snprintf(err, cap, "out of memory");
+        viz__close(w);
+        return -1;
+    }
+    return 0;
+}
+
+/* A key: false to quit. */
+static bool viz__key(viz_player_t *p, SDL_Keycode k)
+{
+    switch (k) {
+    case SDLK_q:
+    case SDLK_ESCAPE:
+        return false;
+    case SDLK_SPACE:
+        if (viz_player_at_end(p))
+            viz_player_seek_event(p, 0);
+        p->playing = !p->playing;
+        break;
+    case SDLK_RIGHT:
+        viz_player_step(p, 1);
+        break;
+    case SDLK_LEFT:
+        viz_player_step(p, -1);
+        break;
+    case SDLK_PLUS:
+    case SDLK_EQUALS:
+    case SDLK_KP_PLUS:
+        if (p->speed < 1000)
+            p->speed *= 2;
+        break;
+    case SDLK_MINUS:
+    case SDLK_KP_MINUS:
+        if (p->speed > 1e-6)
+            p->speed /= 2;
+        break;
+    case SDLK_HOME:
+        p->playing = false;
+        viz_player_seek_event(p, 0);
+        break;
+    case SDLK_END:
+        p->playing = false;
+        viz_player_seek_ns(p, viz_player_end_ns(p));
+        break;
+    default:
+        break;
+    }
+    return true;
+}
+
+/* The next key of a test script as a key press; false when it is over. */
+static bool viz__script_key(const char **script, char *err, size_t cap, bool *bad)
+{
+    const char *s = *script;
+    while (*s == ' ')
+        s++;
+    if (!*s)
+        return false;
+    size_t n = strcspn(s, " ");
+    char name[32];
+    snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), s);
+    *script = s + n;
+    SDL_Keycode k = SDL_GetKeyFromName(name);
+    if (k == SDLK_UNKNOWN) {
+        snprintf(err, cap, "unknown key '%s' in the key script", name);
+        *bad = true;
+        return false;
+    }
+    SDL_Event e = {.type = SDL_KEYDOWN};
+    e.key.keysym.sym = k;
+    SDL_PushEvent(&e);
+    return true;
+}
+
+int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_t cap)
+{
+    viz__win_t w = {0};
+    if (viz__open(&w, o, err, cap) != 0)
+        return -1;
+    bool running = true, bad = false;
+    const char *script = o->script;
+    uint64_t last = SDL_GetTicks64();
+    while (running) {
+        if (script && !viz__script_key(&script, err, cap, &bad))
+            running = false;
+        SDL_Event e;
+        while (SDL_PollEvent(&e)) {
+            if (e.type == SDL_QUIT)
+                running = false;
+            else if (e.type == SDL_KEYDOWN && !viz__key(p, e.key.keysym.sym))
+                running = false;
+        }
+        uint64_t t = SDL_GetTicks64();
+        viz_player_tick(p, (t - last) * 1000000ull);
+        last = t;
+
+        al_console_snapshot_t *snap = viz_player_snapshot(p);
+        if (!snap) {
+            snprintf(err, cap, "out of memory");
+            viz__close(&w);
+            return -1;
+        }
+        snprintf(w.scene->title, sizeof w.scene->title, "%s", o->title ? o->title : "");
+        snprintf(w.scene->status, sizeof w.scene->status, "%s  x%g   event %zu / %zu",
+                 p->playing ? "playing" : "paused", p->speed, p->pos, p->rec->num_events);
+        viz_scene_opts_t so = {.anim_window_ns = (uint64_t)(p->speed * VIZ__ANIM_WALL_NS) + 1};
+        viz_scene_build(w.scene, snap, p->motion, &so);
+        al_console_snapshot_free(snap);
+
+        int ow = o->w, oh = o->h;
+        SDL_GetRendererOutputSize(w.sdl, &ow, &oh);
+        viz_layout_compute(&w.layout, w.scene, ow, oh);
+        viz_render_draw(w.render, w.scene, &w.layout);
+        SDL_RenderPresent(w.sdl);
+        uint64_t spent = SDL_GetTicks64() - t;
+        if (spent < 16)
+            SDL_Delay((uint32_t)(16 - spent));
+    }
+    viz__close(&w);
+    return bad ? -1 : 0;
+}
