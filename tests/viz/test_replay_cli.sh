@@ -101,6 +101,18 @@ expect 0 "wrote" -- "$ASYNCLAB" replay "$T" --headless --screenshot "$DIR/small.
 expect_png "$DIR/small.png" 200x100
 expect 0 "wrote" -- "$ASYNCLAB" replay "$T" --screenshot "$DIR/tiny.png" --size 1x1
 expect_png "$DIR/tiny.png" 1x1
+# a frame sequence: one PNG per 1/fps s of playback, and the ffmpeg command
+rm -rf "$DIR/frames"
+expect 0 "ffmpeg -framerate 10 -i .*/frame-%05d.png" -- \
+    "$ASYNCLAB" replay "$T" --frames "$DIR/frames" --fps 10 --speed 0.05 --size 320x200
+checks=$((checks + 1))
+nframes=$(ls "$DIR/frames" | grep -c '^frame-[0-9]*\.png$')
+[ "$nframes" -ge 5 ] || fail "only $nframes frames"
+expect_png "$DIR/frames/frame-00001.png" 320x200
+expect_png "$DIR/frames/frame-$(printf %05d "$nframes").png" 320x200
+expect 2 "--screenshot or --frames, not both" -- "$ASYNCLAB" replay "$T" --frames "$DIR/f2" --screenshot x.png
+expect 2 "--fps wants 1 to 240" -- "$ASYNCLAB" replay "$T" --frames "$DIR/f2" --fps 0
+expect 1 "that would be [0-9]+ frames" -- "$ASYNCLAB" replay "$T" --frames "$DIR/f3" --fps 240 --speed 0.0000001
 expect 0 "wrote" -- "$ASYNCLAB" replay "$T" --screenshot "$DIR/tall.png" --size 300x2000 --at 99
 expect_png "$DIR/tall.png" 300x2000
 expect 1 "cannot write $DIR/no/such/dir.png" -- "$ASYNCLAB" replay "$T" --screenshot "$DIR/no/such/dir.png"

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "al_error.h"
 #include "viz_main.h"
@@ -28,6 +30,10 @@ void viz_usage(FILE *out)
                  "  replay FILE --headless [--at T]    the scene as text\n"
                  "  replay FILE --screenshot OUT.png [--at T] [--size WxH]\n"
                  "                                     one frame as a PNG (no display needed)\n"
+                 "  replay FILE --frames DIR [--fps N] [--speed X] [--size WxH]\n"
+                 "                                     the whole recording as PNG frames\n"
+                 "                                     DIR/frame-00001.png ... (then ffmpeg\n"
+                 "                                     makes a video; the command is printed)\n"
                  "  options: --at SECONDS since the recording started; --size WxH (1280x800);\n"
                  "           --speed X trace seconds per second in the window\n"
                  "Exit status: 0 ok, 1 damaged trace (what came before is shown),\n"
@@ -35,11 +41,15 @@ void viz_usage(FILE *out)
 }
 
 typedef struct {
-    const char *file, *screenshot;
+    const char *file, *screenshot, *frames;
     bool headless, have_at;
-    double at, speed;
+    double at, speed, fps;
     int w, h;
 } viz__args_t;
+
+/* At most this many frames in one --frames run (a typo in --speed should not
+ * fill the disk). */
+#define VIZ__MAX_FRAMES 100000
 
 static bool viz__number(const char *s, double *out)
 {
@@ -61,7 +71,8 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
         if (strcmp(o, "--headless") == 0) {
             a->headless = true;
         } else if (strcmp(o, "--screenshot") == 0 || strcmp(o, "--at") == 0 ||
-                   strcmp(o, "--size") == 0 || strcmp(o, "--speed") == 0) {
+                   strcmp(o, "--size") == 0 || strcmp(o, "--speed") == 0 ||
+                   strcmp(o, "--frames") == 0 || strcmp(o, "--fps") == 0) {
             if (!v) {
                 fprintf(stderr, "asynclab replay: %s needs a value\n", o);
                 return 2;
@@ -69,6 +80,15 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
             i++;
             if (strcmp(o, "--screenshot") == 0) {
                 a->screenshot = v;
+            } else if (strcmp(o, "--frames") == 0) {
+                a->frames = v;
+            } else if (strcmp(o, "--fps") == 0) {
+                if (!viz__number(v, &a->fps) || a->fps < 1 || a->fps > 240) {
+                    fprintf(stderr,
+                            "asynclab replay: --fps wants 1 to 240 frames per second, not '%s'\n",
+                            v);
+                    return 2;
+                }
             } else if (strcmp(o, "--at") == 0) {
                 if (!viz__number(v, &a->at)) {
                     fprintf(stderr,
@@ -111,8 +131,12 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
         viz_usage(stderr);
         return 2;
     }
-    if (a->screenshot)
+    if (a->screenshot || a->frames)
         a->headless = true;
+    if (a->screenshot && a->frames) {
+        fprintf(stderr, "asynclab replay: --screenshot or --frames, not both\n");
+        return 2;
+    }
     return 0;
 }
 
@@ -157,6 +181,71 @@ static const char *viz__basename(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return slash && slash[1] ? slash + 1 : path;
+}
+
+/* --frames: one PNG per 1/fps second of playback at `speed` trace seconds
+ * per second, from the start (or --at) to the end; progress on stderr. */
+static int viz__frames(viz_player_t *p, const viz__args_t *a)
+{
+    if (mkdir(a->frames, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "asynclab replay: cannot make %s: %s\n", a->frames, strerror(errno));
+        return 1;
+    }
+    double fps = a->fps > 0 ? a->fps : 30;
+    uint64_t start = viz_player_start_ns(p), end = viz_player_end_ns(p);
+    if (a->have_at && p->now_ns > start)
+        start = p->now_ns;
+    double step_ns = p->speed / fps * 1e9; /* trace time between frames */
+    if (step_ns < 1)
+        step_ns = 1;
+    double count = (double)(end - start) / step_ns + 1;
+    if (count > VIZ__MAX_FRAMES) {
+        fprintf(stderr,
+                "asynclab replay: that would be %.0f frames (over %d): raise --speed or lower "
+                "--fps\n",
+                count, VIZ__MAX_FRAMES);
+        return 1;
+    }
+    size_t n = (size_t)count;
+    viz_scene_t *scene = viz_scene_new();
+    if (!scene) {
+        fprintf(stderr, "asynclab replay: out of memory\n");
+        return 1;
+    }
+    int rc = 0;
+    bool tty = isatty(2);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        uint64_t ts = start + (uint64_t)((double)i * step_ns);
+        al_console_snapshot_t *snap = NULL;
+        if (viz_player_seek_ns(p, ts > end ? end : ts) != 0 || !(snap = viz_player_snapshot(p))) {
+            fprintf(stderr, "asynclab replay: out of memory\n");
+            rc = 1;
+            break;
+        }
+        snprintf(scene->title, sizeof scene->title, "%s", viz__basename(a->file));
+        snprintf(scene->status, sizeof scene->status, "event %zu / %zu", p->pos,
+                 p->rec->num_events);
+        viz_scene_opts_t so = {.anim_window_ns = (uint64_t)step_ns};
+        viz_scene_build(scene, snap, p->motion, &so);
+        al_console_snapshot_free(snap);
+        char path[4096], err[512];
+        snprintf(path, sizeof path, "%s/frame-%05zu.png", a->frames, i + 1);
+        if (viz_shot_png(scene, a->w, a->h, NULL, path, err, sizeof err) != 0) {
+            fprintf(stderr, "asynclab replay: %s\n", err);
+            rc = 1;
+        }
+        if (tty)
+            fprintf(stderr, "\rasynclab replay: frame %zu of %zu", i + 1, n);
+    }
+    if (tty)
+        fprintf(stderr, "\n");
+    viz_scene_free(scene);
+    if (rc == 0)
+        fprintf(stderr,
+                "asynclab replay: wrote %zu frames to %s (%.0f fps, %g trace s per s).\n"
+                "A video: ffmpeg -framerate %.0f -i %s/frame-%%05d.png -pix_fmt yuv420p out.mp4\n",
+                n, a->frames, fps, p->speed, fps, a->frames);
+    return rc;
 }
 
 static int viz__headless(viz_player_t *p, const viz__args_t *a)
@@ -226,6 +315,9 @@ int viz_main(int argc, char **argv)
     if (rc != 0) {
         fprintf(stderr, "asynclab replay: out of memory\n");
         status = 2;
+    } else if (a.frames) {
+        if (viz__frames(p, &a) != 0)
+            status = 1;
     } else if (a.headless) {
         if (viz__headless(p, &a) != 0)
             status = 1;
