@@ -12,6 +12,7 @@ local bad_sets = {
 -- Calls that would end this test rather than test the argument checks.
 local skip = {
   ["rt.runtime.default"] = true, -- fine, but its handle's shutdown_timeout would stop us
+  ["rt.trace.start"] = true, -- "x" is a valid path: it would record into ./x (tested below)
 }
 
 local calls, raised = 0, 0
@@ -54,6 +55,13 @@ local function walk(t, path, depth)
 end
 walk(rt, "rt", 1)
 walk(std, "std", 1)
+
+-- rt.trace.start with paths that cannot be written, and with non-strings
+for _, args in ipairs({{}, {nil}, {true}, {{}}, {"/nonexistent-dir/x.trace"}}) do
+  try("rt.trace.start", rt.trace.start, args)
+end
+rt.trace.stop()
+alive("rt.trace.start")
 
 -- every method of every kind of handle, on a live instance
 local private = rt.runtime.Builder.new_multi_thread():worker_threads(1):enable_all():build()
