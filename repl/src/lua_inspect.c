@@ -131,6 +131,14 @@ static void al_lua_print_dump(const al_console_snapshot_t *s, FILE *out)
     al_lua_print_tracebacks(out);
 }
 
+/* Each finding also goes into the stream as a LINT event, so that a trace
+ * recorded now shows when it fired (the lint engine itself ignores LINT
+ * events: no feedback). Runs on the collector thread. */
+static void al_lua_record_finding(void *rt, const al_lint_finding_t *f)
+{
+    al_trace_lint(rt, f->task, f->lint, f->message);
+}
+
 void al_lua_inspect_attach(al_runtime_t *rt)
 {
     if (al_lua_seen.rt || getenv("ASYNCLAB_NO_CONSOLE"))
@@ -142,8 +150,10 @@ void al_lua_inspect_attach(al_runtime_t *rt)
     al_lua_seen.stream = st;
     if (al_console_new(NULL, &al_lua_seen.console) == 0)
         al_stream_subscribe(st, &al_console_consumer, al_lua_seen.console);
-    if (al_lint_new(&al_lua_seen.lint) == 0)
+    if (al_lint_new(&al_lua_seen.lint) == 0) {
+        al_lint_on_finding(al_lua_seen.lint, al_lua_record_finding, rt);
         al_stream_subscribe(st, &al_lint_consumer, al_lua_seen.lint);
+    }
     al_stream_subscribe(st, &gate_vt, &al_lua_seen.gate);
     if (al_lua_seen.console)
         al_dump_on_sigquit(al_lua_dump_now, al_lua_seen.console, stderr);
@@ -345,6 +355,7 @@ static int al_lua_metrics(lua_State *L)
 static int al_lua_trace_start(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
+    al_lua_default_runtime(); /* made on first use: it brings the stream */
     if (!al_lua_seen.stream)
         return luaL_error(L, "recording follows the default runtime only");
     al_lua_gate_t *g = &al_lua_seen.gate;

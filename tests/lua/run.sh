@@ -51,6 +51,14 @@ expect 0 "args.lua	a	a	b" "" "" -- "$ASYNCLAB" "$DIR/args.lua" a b
 expect 1 "" "cannot open .*nope.lua" "" -- "$ASYNCLAB" "$DIR/nope.lua"
 expect 2 "" "unknown option '--frob'" "" -- "$ASYNCLAB" --frob
 expect 0 "asynclab FILE.lua" "" "" -- "$ASYNCLAB" --help
+# a trace recorded from Lua holds the lints that fired (LINT events)
+rm -f "$DIR/lints.trace"
+expect 0 "" "" "" -- "$ASYNCLAB" -e "rt.trace.start('$DIR/lints.trace')
+rt.spawn(function() std.thread.sleep(30) end):await()
+rt.time.sleep(20)
+assert(rt.trace.stop().events > 0)"
+expect 0 "LINT .*long-poll: task [0-9]+ held worker" "" "" -- "$ASYNCLAB" trace log --filter LINT "$DIR/lints.trace"
+
 # piped REPL: expressions print, statements span lines, errors do not end it
 expect 0 "^2$" "" $'1 + 1\n' -- "$ASYNCLAB"
 expect 0 "^1$" "" $'for i = 1, 1 do\nprint(i)\nend\n' -- "$ASYNCLAB"
