@@ -56,7 +56,10 @@ void al__task_init_state(struct al_task *t, bool with_join)
     atomic_store_explicit(&t->state, s, memory_order_relaxed);
 }
 
-static char **al__task_panic_slot(struct al_task *t) { return (char **)(void *)t->data; }
+static char **al__task_panic_slot(struct al_task *t)
+{
+    return (char **)(void *)t->data;
+}
 
 static void al__task_dealloc(struct al_task *t)
 {
@@ -289,8 +292,14 @@ static void *al__tw_clone(void *data)
     AL__EMIT(t->sched->rt, AL_EV_WAKER_CLONE, t->id, 0, 0, NULL);
     return t;
 }
-static void al__tw_wake(void *data, al_wake_src_t src) { al__task_wake_by_val(data, src); }
-static void al__tw_wake_by_ref(void *data, al_wake_src_t src) { al__task_wake_by_ref(data, src); }
+static void al__tw_wake(void *data, al_wake_src_t src)
+{
+    al__task_wake_by_val(data, src);
+}
+static void al__tw_wake_by_ref(void *data, al_wake_src_t src)
+{
+    al__task_wake_by_ref(data, src);
+}
 static void al__tw_drop(void *data)
 {
     struct al_task *t = data;
@@ -311,8 +320,14 @@ void al__task_note_forced_yield(al_context_t *cx)
         al__runtime_count_forced_yield(cx->rt);
 }
 
-uint64_t al__current_task_id(void) { return al__tls.task ? al__tls.task->id : 0; }
-uint64_t al_task_current_id(void) { return al__current_task_id(); }
+uint64_t al__current_task_id(void)
+{
+    return al__tls.task ? al__tls.task->id : 0;
+}
+uint64_t al_task_current_id(void)
+{
+    return al__current_task_id();
+}
 
 /* ---- JoinHandle ------------------------------------------------------------ */
 
@@ -398,7 +413,10 @@ bool al_join_is_finished(const al_join_t *t)
     return atomic_load_explicit(&((al_join_t *)t)->state, memory_order_acquire) & AL__T_COMPLETE;
 }
 
-uint64_t al_join_id(const al_join_t *t) { return t->id; }
+uint64_t al_join_id(const al_join_t *t)
+{
+    return t->id;
+}
 
 void al_join_drop(al_join_t *t)
 {
