@@ -142,8 +142,10 @@ Test(recorded, damaged_and_missing_files, .init = record, .fini = cleanup, .time
     cr_assert_eq(viz_recording_load_mem(whole, buf, len, &err), 0, "%s", err.message);
     cr_assert_eq(viz_recording_new(&cut), 0);
     int rc = viz_recording_load_mem(cut, buf, len / 2 + 1, &err);
-    cr_assert(rc == AL_ETRUNCATED || rc == AL_EFORMAT, "%d", rc);
-    cr_assert(err.message[0]);
+    /* A cut between two records reads as a file still being written (no
+     * end record, code 0); inside a record it is damage. */
+    cr_assert(rc == 0 || rc == AL_ETRUNCATED || rc == AL_EFORMAT, "%d", rc);
+    cr_assert(rc == 0 || err.message[0]);
     cr_assert(cut->have_header);
     cr_assert_gt(cut->num_events, 0, "the events before the damage are kept");
     cr_assert_lt(cut->num_events, whole->num_events);

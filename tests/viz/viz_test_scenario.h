@@ -20,6 +20,7 @@
 #ifndef VIZ_TEST_SCENARIO_H
 #define VIZ_TEST_SCENARIO_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,7 +75,12 @@ typedef struct {
     al_sleep_t sleep;
     int phase; /* 0 lock not started, 1 locking, 2 holding (sleep armed), 3 done */
     uint64_t hold_ns;
+    bool counted;
 } vs_locker_t;
+
+/* Lockers queued behind the holder: the main future waits for both readers
+ * before it blocks the workers (a condition, not a guessed delay). */
+static atomic_int vs_db_waiting;
 
 static al_poll_t vs_locker_poll(void *f, al_context_t *cx, void *out)
 {
@@ -84,8 +90,13 @@ static al_poll_t vs_locker_poll(void *f, al_context_t *cx, void *out)
         l->phase = 1;
     }
     if (l->phase == 1) {
-        if (al_mutex_lock_poll(&l->op, cx, &l->g) == AL_PENDING)
+        if (al_mutex_lock_poll(&l->op, cx, &l->g) == AL_PENDING) {
+            if (!l->counted) {
+                l->counted = true;
+                atomic_fetch_add(&vs_db_waiting, 1);
+            }
             return AL_PENDING;
+        }
         al_mutex_lock_drop(&l->op);
         al_sleep_init(&l->sleep, l->hold_ns);
         l->phase = 2;
@@ -179,10 +190,14 @@ static al_poll_t vs_main_poll(void *f, al_context_t *cx, void *out)
         al_sleep_init(&m->sleep, 5000000ull);
         m->phase = 1;
     }
-    if (m->phase == 1) {
+    if (m->phase == 1) { /* until the writer holds "db" (checked every ms) */
         if (al_sleep_poll(&m->sleep, cx) == AL_PENDING)
             return AL_PENDING;
         al_sleep_drop(&m->sleep);
+        if (!al_mutex_is_locked(m->db)) {
+            al_sleep_init(&m->sleep, 1000000ull);
+            return vs_main_poll(f, cx, out);
+        }
         vs_locker_t r = {.m = al_mutex_ref(m->db)};
         vs_spawn(&vs_locker_vt, &r, "db-reader-1");
         r.m = al_mutex_ref(m->db);
@@ -194,10 +209,14 @@ static al_poll_t vs_main_poll(void *f, al_context_t *cx, void *out)
         al_sleep_init(&m->sleep, 25000000ull);
         m->phase = 2;
     }
-    if (m->phase == 2) {
+    if (m->phase == 2) { /* until both readers wait behind the writer */
         if (al_sleep_poll(&m->sleep, cx) == AL_PENDING)
             return AL_PENDING;
         al_sleep_drop(&m->sleep);
+        if (atomic_load(&vs_db_waiting) < 2) {
+            al_sleep_init(&m->sleep, 1000000ull);
+            return vs_main_poll(f, cx, out);
+        }
         vs_sleeper_t a = {.reply = "reply-a", .sleep_ns = m->sleep_ns};
         vs_spawn(&vs_sleeper_vt, &a, "sleeper-a");
         vs_sleeper_t b = {.reply = "reply-b", .sleep_ns = m->sleep_ns};
