@@ -179,6 +179,8 @@ int al_console_task_state(al_console_t *c, uint64_t task);
 /* Copy one task's poll-time or scheduled-time histogram; false if unknown. */
 bool al_console_task_histogram(al_console_t *c, uint64_t task, bool scheduled, al_histogram_t *out);
 
+/* A duration as people read it: "820ns", "12.5us", "3.4ms", "2.15s". */
+const char *al_console_format_duration(char *buf, size_t cap, uint64_t ns);
 /* Display names: "idle", "running", ..., "parked (driver)", "mutex", ... */
 const char *al_task_state_name(unsigned state);
 const char *al_worker_state_name(unsigned state);

@@ -44,8 +44,8 @@ static const char *al__end_name(unsigned end)
     return end == AL_JOIN_OK ? "ok" : end == AL_JOIN_PANIC ? "panicked" : "cancelled";
 }
 
-/* A duration in a unit a human reads at a glance. */
-static const char *al__dur(char *buf, size_t cap, uint64_t ns)
+/* A duration in a unit a human reads at a glance (al_console.h). */
+const char *al_console_format_duration(char *buf, size_t cap, uint64_t ns)
 {
     if (ns < 1000)
         snprintf(buf, cap, "%" PRIu64 "ns", ns);
@@ -93,15 +93,17 @@ static void al__print_wait(const al_console_snapshot_t *s, const al_console_task
     char a[96], b[96], d[32];
     if (t->waiting_kind == AL_WAIT_TIMER) {
         uint64_t left = t->timer_deadline_ns > s->now_ns ? t->timer_deadline_ns - s->now_ns : 0;
-        fprintf(out, "timer %" PRIu64 " (due in %s)", t->waiting_on, al__dur(d, sizeof d, left));
+        fprintf(out, "timer %" PRIu64 " (due in %s)", t->waiting_on,
+                al_console_format_duration(d, sizeof d, left));
     } else if (t->waiting_kind == AL_WAIT_RESOURCE) {
         const al_console_resource_t *r = al_console_find_resource(s, t->waiting_on);
         fprintf(out, "%s", al__res_label(s, t->waiting_on, a, sizeof a));
         if (r && r->holder)
             fprintf(out, " (held by %s)", al__task_label(s, r->holder, b, sizeof b));
         fprintf(out, " for %s",
-                al__dur(d, sizeof d,
-                        s->now_ns > t->waiting_since_ns ? s->now_ns - t->waiting_since_ns : 0));
+                al_console_format_duration(
+                    d, sizeof d,
+                    s->now_ns > t->waiting_since_ns ? s->now_ns - t->waiting_since_ns : 0));
     }
 }
 
@@ -117,9 +119,9 @@ static void al__print_worker(const al_console_snapshot_t *s, size_t i, FILE *out
     }
     if (w->current_task)
         fprintf(out, " polling %s", al__task_label(s, w->current_task, a, sizeof a));
-    fprintf(
-        out, " for %s",
-        al__dur(d, sizeof d, s->now_ns > w->state_since_ns ? s->now_ns - w->state_since_ns : 0));
+    fprintf(out, " for %s",
+            al_console_format_duration(
+                d, sizeof d, s->now_ns > w->state_since_ns ? s->now_ns - w->state_since_ns : 0));
     fprintf(out, "\n            queue %u", w->local_depth + (w->lifo_task != 0));
     if (w->lifo_task)
         fprintf(out, "  lifo: %s", al__task_label(s, w->lifo_task, a, sizeof a));
@@ -171,9 +173,10 @@ void al_console_print_dump(const al_console_snapshot_t *s, FILE *out)
             fprintf(out, " in %s", al_block_kind_name(t->block_kind));
         if (t->state == AL_TASK_SCHEDULED)
             fprintf(out, " in %s", t->queue_worker >= 0 ? "a worker's queue" : "the inject queue");
-        fprintf(out, " for %s",
-                al__dur(d, sizeof d,
-                        s->now_ns > t->state_since_ns ? s->now_ns - t->state_since_ns : 0));
+        fprintf(
+            out, " for %s",
+            al_console_format_duration(
+                d, sizeof d, s->now_ns > t->state_since_ns ? s->now_ns - t->state_since_ns : 0));
         if (t->waiting_kind != AL_WAIT_NONE) {
             fprintf(out, ", waiting on ");
             al__print_wait(s, t, out);
@@ -210,9 +213,12 @@ void al_console_print(const al_console_snapshot_t *s, FILE *out)
                 " %9s %9s %9s %9s %9s ",
                 t->id, t->name[0] ? t->name : "-",
                 t->state == AL_TASK_DONE ? al__end_name(t->end) : al_task_state_name(t->state),
-                t->polls, t->wakes, t->self_wakes, al__dur(d1, sizeof d1, t->total_ns),
-                al__dur(d2, sizeof d2, t->busy_ns), al__dur(d3, sizeof d3, t->scheduled_ns),
-                al__dur(d4, sizeof d4, t->idle_ns), al__dur(d5, sizeof d5, t->poll_p99_ns));
+                t->polls, t->wakes, t->self_wakes,
+                al_console_format_duration(d1, sizeof d1, t->total_ns),
+                al_console_format_duration(d2, sizeof d2, t->busy_ns),
+                al_console_format_duration(d3, sizeof d3, t->scheduled_ns),
+                al_console_format_duration(d4, sizeof d4, t->idle_ns),
+                al_console_format_duration(d5, sizeof d5, t->poll_p99_ns));
         if (t->waiting_kind != AL_WAIT_NONE && t->state != AL_TASK_DONE)
             al__print_wait(s, t, out);
         fprintf(out, "\n");
@@ -228,7 +234,8 @@ void al_console_print(const al_console_snapshot_t *s, FILE *out)
             fprintf(out, "  %6" PRIu64 " %-10s %-16.16s %-22s %7u %8" PRIu64 " %9s %9s%s\n", r->id,
                     al_resource_kind_name(r->kind), r->name[0] ? r->name : "-",
                     r->holder ? al__task_label(s, r->holder, a, sizeof a) : "-", r->waiters, r->ops,
-                    al__dur(d1, sizeof d1, r->wait_p50_ns), al__dur(d2, sizeof d2, r->wait_max_ns),
+                    al_console_format_duration(d1, sizeof d1, r->wait_p50_ns),
+                    al_console_format_duration(d2, sizeof d2, r->wait_max_ns),
                     r->dropped ? "  (dropped)" : "");
         }
     }

@@ -81,7 +81,6 @@ typedef struct al_lua_task {
     lua_State *L;          /* the task's state (from the pool) */
     int co_ref, env_ref;   /* registry references keeping them alive */
     al_runtime_t *rt;
-    char *failure; /* an error raised inside the state (copied) */
 } al_lua_task_t;
 
 /* A thread's extra space holds its awaiter: for a task's coroutine, the
@@ -590,7 +589,6 @@ static void al_lua_task_drop(void *f)
     al_lua_pack_free(&t->globals);
     al_lua_task_release_state(t); /* finished or cancelled: back to the pool */
     al_lua_ctl_release(t->ctl);
-    free(t->failure);
     free(t);
 }
 

@@ -483,19 +483,6 @@ uint32_t viz_scene_count_motions(const viz_scene_t *s, viz_motion_kind_t kind)
 
 /* ---- as text ---- */
 
-static const char *viz__dur(char *buf, size_t cap, uint64_t ns)
-{
-    if (ns < 1000)
-        snprintf(buf, cap, "%" PRIu64 "ns", ns);
-    else if (ns < 1000000)
-        snprintf(buf, cap, "%.1fus", (double)ns / 1e3);
-    else if (ns < 1000000000ull)
-        snprintf(buf, cap, "%.1fms", (double)ns / 1e6);
-    else
-        snprintf(buf, cap, "%.2fs", (double)ns / 1e9);
-    return buf;
-}
-
 static void viz__print_chips(const viz_chip_t *c, uint32_t kept, uint32_t total, FILE *out)
 {
     for (uint32_t i = 0; i < kept && i < 12; i++)
@@ -532,9 +519,10 @@ void viz_scene_print(const viz_scene_t *s, FILE *out)
     for (uint32_t i = 0; i < s->num_lanes; i++) {
         const viz_lane_t *l = &s->lanes[i];
         fprintf(out, "worker %u  %s for %s", l->worker, l->state_label,
-                viz__dur(d1, sizeof d1, l->state_for_ns));
+                al_console_format_duration(d1, sizeof d1, l->state_for_ns));
         if (l->task.task)
-            fprintf(out, "  polling %s for %s", l->task.label, viz__dur(d2, sizeof d2, l->poll_ns));
+            fprintf(out, "  polling %s for %s", l->task.label,
+                    al_console_format_duration(d2, sizeof d2, l->poll_ns));
         fprintf(out, "  lifo: %s  queue (%u): ", l->lifo.task ? l->lifo.label : "-", l->queue_len);
         viz__print_chips(l->queue, l->queue_kept, l->queue_len, out);
         fprintf(out, "\n");
@@ -550,9 +538,11 @@ void viz_scene_print(const viz_scene_t *s, FILE *out)
                 s->blocking[i].task.task ? s->blocking[i].task.label : "idle");
     fprintf(out, "\ndriver: %u timers pending", s->pending_timers);
     if (s->next_timer_in_ns)
-        fprintf(out, ", next in %s", viz__dur(d1, sizeof d1, s->next_timer_in_ns));
+        fprintf(out, ", next in %s",
+                al_console_format_duration(d1, sizeof d1, s->next_timer_in_ns));
     if (s->timer_overdue_ns)
-        fprintf(out, ", next OVERDUE by %s", viz__dur(d1, sizeof d1, s->timer_overdue_ns));
+        fprintf(out, ", next OVERDUE by %s",
+                al_console_format_duration(d1, sizeof d1, s->timer_overdue_ns));
     if (s->driver_worker >= 0)
         fprintf(out, "; worker %d parked in it", s->driver_worker);
     fprintf(out, "\nidle tasks: %u\n", s->idle_tasks);
