@@ -16,6 +16,7 @@
 #include "viz_recording.h"
 #include "viz_scene.h"
 #include "viz_shot.h"
+#include "viz_timeline_input.h"
 #include "viz_window.h"
 
 /* Motions within this much trace time before --at are drawn in a headless
@@ -34,16 +35,23 @@ void viz_usage(FILE *out)
                  "                                     the whole recording as PNG frames\n"
                  "                                     DIR/frame-00001.png ... (then ffmpeg\n"
                  "                                     makes a video; the command is printed)\n"
-                 "  options: --at SECONDS since the recording started; --size WxH (1280x800);\n"
-                 "           --speed X trace seconds per second in the window\n"
+                 "  options: --at SECONDS since the recording started, or --at event:N (after\n"
+                 "           the first N events); --size WxH (1280x800); --speed X trace\n"
+                 "           seconds per second in the window; --zoom SECONDS the timeline's\n"
+                 "           window (default: a quarter of the recording); --no-timeline\n"
+                 "           leaves the timeline band out of pictures\n"
+                 "  timeline keys: Z/X zoom, [ ] pan, 0 follow the playhead, N / Shift+N next /\n"
+                 "           previous event of a kind, K the kind (lint steal park block panic\n"
+                 "           any); drag on the scrub slider seeks\n"
                  "Exit status: 0 ok, 1 damaged trace (what came before is shown),\n"
                  "2 bad usage or unreadable file.\n");
 }
 
 typedef struct {
     const char *file, *screenshot, *frames;
-    bool headless, have_at;
-    double at, speed, fps;
+    bool headless, have_at, at_event, no_timeline;
+    double at, speed, fps, zoom;
+    size_t at_n;
     int w, h;
 } viz__args_t;
 
@@ -70,6 +78,16 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(o, "--headless") == 0) {
             a->headless = true;
+        } else if (strcmp(o, "--no-timeline") == 0) {
+            a->no_timeline = true;
+        } else if (strcmp(o, "--zoom") == 0) {
+            if (!v || !viz__number(v, &a->zoom) || a->zoom < 1e-6 || a->zoom > 3600) {
+                fprintf(stderr,
+                        "asynclab replay: --zoom wants the timeline's width in seconds "
+                        "(1e-6 to 3600), e.g. --zoom 0.05\n");
+                return 2;
+            }
+            i++;
         } else if (strcmp(o, "--screenshot") == 0 || strcmp(o, "--at") == 0 ||
                    strcmp(o, "--size") == 0 || strcmp(o, "--speed") == 0 ||
                    strcmp(o, "--frames") == 0 || strcmp(o, "--fps") == 0) {
@@ -89,6 +107,19 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
                             v);
                     return 2;
                 }
+            } else if (strcmp(o, "--at") == 0 && strncmp(v, "event:", 6) == 0) {
+                char *end;
+                errno = 0;
+                unsigned long long n = strtoull(v + 6, &end, 10);
+                if (end == v + 6 || *end || errno || v[6] == '-') {
+                    fprintf(stderr,
+                            "asynclab replay: --at event:N wants a count of events (e.g. "
+                            "--at event:1000), not '%s'\n",
+                            v);
+                    return 2;
+                }
+                a->at_n = (size_t)n;
+                a->at_event = a->have_at = true;
             } else if (strcmp(o, "--at") == 0) {
                 if (!viz__number(v, &a->at)) {
                     fprintf(stderr,
@@ -183,6 +214,23 @@ static const char *viz__basename(const char *path)
     return slash && slash[1] ? slash + 1 : path;
 }
 
+/* The timeline band for a picture of w pixels at the player's now (--zoom
+ * sets its window). */
+static int viz__timeline(viz_player_t *p, const viz__args_t *a, viz_tl_ui_t **out)
+{
+    viz_tl_ui_t *tl;
+    if (viz_tl_ui_new(p->rec, &tl) != 0)
+        return -1;
+    if (a->zoom > 0)
+        tl->view.span_ns = (uint64_t)(a->zoom * 1e9);
+    if (viz_tl_ui_frame(tl, p, a->w) != 0) {
+        viz_tl_ui_free(tl);
+        return -1;
+    }
+    *out = tl;
+    return 0;
+}
+
 /* --frames: one PNG per 1/fps second of playback at `speed` trace seconds
  * per second, from the start (or --at) to the end; progress on stderr. */
 static int viz__frames(viz_player_t *p, const viz__args_t *a)
@@ -214,6 +262,9 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a)
     }
     int rc = 0;
     bool tty = isatty(2);
+    viz_tl_ui_t *tl = NULL;
+    if (!a->no_timeline && viz__timeline(p, a, &tl) == 0)
+        scene->timeline = tl->model;
     for (size_t i = 0; i < n && rc == 0; i++) {
         uint64_t ts = start + (uint64_t)((double)i * step_ns);
         al_console_snapshot_t *snap = NULL;
@@ -225,6 +276,8 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a)
         snprintf(scene->title, sizeof scene->title, "%s", viz__basename(a->file));
         snprintf(scene->status, sizeof scene->status, "event %zu / %zu", p->pos,
                  p->rec->num_events);
+        if (tl && viz_tl_ui_frame(tl, p, a->w) != 0)
+            scene->timeline = NULL;
         viz_scene_opts_t so = {.anim_window_ns = (uint64_t)step_ns};
         viz_scene_build(scene, snap, p->motion, &so);
         al_console_snapshot_free(snap);
@@ -240,6 +293,7 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a)
     if (tty)
         fprintf(stderr, "\n");
     viz_scene_free(scene);
+    viz_tl_ui_free(tl);
     if (rc == 0)
         fprintf(stderr,
                 "asynclab replay: wrote %zu frames to %s (%.0f fps, %g trace s per s).\n"
@@ -260,6 +314,9 @@ static int viz__headless(viz_player_t *p, const viz__args_t *a)
     }
     snprintf(scene->title, sizeof scene->title, "%s", viz__basename(a->file));
     snprintf(scene->status, sizeof scene->status, "event %zu / %zu", p->pos, p->rec->num_events);
+    viz_tl_ui_t *tl = NULL;
+    if (a->screenshot && !a->no_timeline && viz__timeline(p, a, &tl) == 0)
+        scene->timeline = tl->model;
     viz_scene_opts_t so = {.anim_window_ns = VIZ__HEADLESS_ANIM_NS};
     viz_scene_build(scene, snap, p->motion, &so);
     al_console_snapshot_free(snap);
@@ -277,6 +334,7 @@ static int viz__headless(viz_player_t *p, const viz__args_t *a)
         viz_scene_print(scene, stdout);
     }
     viz_scene_free(scene);
+    viz_tl_ui_free(tl);
     return rc;
 }
 
@@ -308,7 +366,9 @@ int viz_main(int argc, char **argv)
     }
     double duration = (double)(viz_player_end_ns(p) - viz_player_start_ns(p)) / 1e9;
     p->speed = a.speed > 0 ? a.speed : duration > 0 ? fmin(fmax(duration / 20.0, 1e-4), 1.0) : 1.0;
-    if (a.have_at)
+    if (a.at_event)
+        rc = viz_player_seek_event(p, a.at_n);
+    else if (a.have_at)
         rc = viz_player_seek_seconds(p, a.at);
     else if (a.headless)
         rc = viz_player_seek_ns(p, viz_player_end_ns(p));
@@ -323,6 +383,16 @@ int viz_main(int argc, char **argv)
             status = 1;
     } else {
         char err[512];
+        /* Keyframes for the whole recording first, so that any seek in the
+         * window is quick (viz_keyframes.h). */
+        if (rec->num_events > 2 * (size_t)p->keyframes.interval) {
+            if (rec->num_events > 1000000)
+                fprintf(stderr, "asynclab replay: indexing %zu events for seeking...\n",
+                        rec->num_events);
+            if (viz_player_build_keyframes(p) != 0)
+                fprintf(stderr, "asynclab replay: out of memory for keyframes: seeking back "
+                                "replays from the start\n");
+        }
         viz_window_opts_t wo = {.w = a.w,
                                 .h = a.h,
                                 .title = viz__basename(a.file),

@@ -12,6 +12,7 @@
 #include "al_console.h"
 #include "viz_palette.h"
 #include "viz_render.h"
+#include "viz_timeline_draw.h"
 
 /* ---- text, cached as textures while it stays on screen ---- */
 
@@ -207,6 +208,18 @@ static int viz__text_in(viz_render_t *r, const char *s, uint8_t font, viz_color_
         return 0;
     return viz__draw_text(r, s, font, c, rect.x + pad, rect.y + (rect.h - fh) / 2,
                           rect.w - 2 * pad);
+}
+
+SDL_Renderer *viz_render_sdl(viz_render_t *r)
+{
+    return r->sdl;
+}
+
+int viz_render_text(viz_render_t *r, const char *s, bool small, bool bold, viz_color_t c,
+                    viz_rect_t rect, int pad)
+{
+    uint8_t font = small ? (bold ? VIZ_F_SMALL_BOLD : VIZ_F_SMALL) : bold ? VIZ_F_BOLD : VIZ_F_NORMAL;
+    return viz__text_in(r, s, font, c, rect, pad);
 }
 
 /* ---- shapes ---- */
@@ -657,5 +670,7 @@ void viz_render_draw(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *
         viz__lane(r, s, l, i);
     viz__side(r, s, l);
     viz__motions(r, s, l);
+    if (s->timeline && !viz_rect_empty(l->timeline))
+        viz_timeline_draw(r, s->timeline, l->timeline, l->line_h);
     viz__footer(r, l);
 }

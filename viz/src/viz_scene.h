@@ -162,6 +162,9 @@ typedef struct viz_scene {
     uint32_t num_motions;
     viz_scene_motion_t motions[VIZ_MAX_MOTIONS];
 
+    /* set by the caller: the timeline band's model (viz_timeline.h), drawn
+     * at the bottom when not NULL; kept by viz_scene_build */
+    const struct viz_timeline *timeline;
     char title[128];  /* set by the caller: file name, ... */
     char status[128]; /* set by the caller: "paused", "playing x0.1", ... */
 } viz_scene_t;

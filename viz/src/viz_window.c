@@ -9,6 +9,7 @@
 #include "viz_layout.h"
 #include "viz_render.h"
 #include "viz_scene.h"
+#include "viz_timeline_input.h"
 #include "viz_window.h"
 
 /* Motions stay on screen for this much wall-clock time. */
@@ -21,6 +22,7 @@ typedef struct {
     viz_render_t *render;
     viz_scene_t *scene;
     viz_layout_t layout;
+    viz_tl_ui_t *timeline; /* the timeline band and scrub slider */
 } viz__win_t;
 
 static void viz__close(viz__win_t *w)
@@ -31,10 +33,12 @@ static void viz__close(viz__win_t *w)
     if (w->win)
         SDL_DestroyWindow(w->win);
     viz_scene_free(w->scene);
+    viz_tl_ui_free(w->timeline);
     SDL_Quit();
 }
 
-static int viz__open(viz__win_t *w, const viz_window_opts_t *o, char *err, size_t cap)
+static int viz__open(viz__win_t *w, const viz_player_t *p, const viz_window_opts_t *o, char *err,
+                     size_t cap)
 {
     if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
         snprintf(err, cap,
@@ -79,7 +83,7 @@ static int viz__open(viz__win_t *w, const viz_window_opts_t *o, char *err, size_
         viz__close(w);
         return -1;
     }
-    if (!(w->scene = viz_scene_new())) {
+    if (!(w->scene = viz_scene_new()) || viz_tl_ui_new(p->rec, &w->timeline) != 0) {
         snprintf(err, cap, "out of memory");
         viz__close(w);
         return -1;
@@ -142,7 +146,8 @@ static bool viz__script_key(const char **script, char *err, size_t cap, bool *ba
     char name[32];
     snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), s);
     *script = s + n;
-    SDL_Keycode k = SDL_GetKeyFromName(name);
+    bool shift = strncmp(name, "Shift+", 6) == 0; /* "Shift+N" */
+    SDL_Keycode k = SDL_GetKeyFromName(shift ? name + 6 : name);
     if (k == SDLK_UNKNOWN) {
         snprintf(err, cap, "unknown key '%s' in the key script", name);
         *bad = true;
@@ -150,6 +155,7 @@ static bool viz__script_key(const char **script, char *err, size_t cap, bool *ba
     }
     SDL_Event e = {.type = SDL_KEYDOWN};
     e.key.keysym.sym = k;
+    e.key.keysym.mod = shift ? KMOD_SHIFT : KMOD_NONE;
     SDL_PushEvent(&e);
     return true;
 }
@@ -157,7 +163,7 @@ static bool viz__script_key(const char **script, char *err, size_t cap, bool *ba
 int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_t cap)
 {
     viz__win_t w = {0};
-    if (viz__open(&w, o, err, cap) != 0)
+    if (viz__open(&w, p, o, err, cap) != 0)
         return -1;
     bool running = true, bad = false;
     const char *script = o->script;
@@ -169,8 +175,12 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
         while (SDL_PollEvent(&e)) {
             if (e.type == SDL_QUIT)
                 running = false;
-            else if (e.type == SDL_KEYDOWN && !viz__key(p, e.key.keysym.sym))
+            else if (e.type == SDL_KEYDOWN &&
+                     !viz_tl_ui_key(w.timeline, p, e.key.keysym.sym, e.key.keysym.mod) &&
+                     !viz__key(p, e.key.keysym.sym))
                 running = false;
+            else
+                viz_tl_ui_mouse(w.timeline, p, &e, w.layout.timeline, w.layout.line_h);
         }
         uint64_t t = SDL_GetTicks64();
         viz_player_tick(p, (t - last) * 1000000ull);
@@ -185,12 +195,13 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
         snprintf(w.scene->title, sizeof w.scene->title, "%s", o->title ? o->title : "");
         snprintf(w.scene->status, sizeof w.scene->status, "%s  x%g   event %zu / %zu",
                  p->playing ? "playing" : "paused", p->speed, p->pos, p->rec->num_events);
+        int ow = o->w, oh = o->h;
+        SDL_GetRendererOutputSize(w.sdl, &ow, &oh);
+        w.scene->timeline = viz_tl_ui_frame(w.timeline, p, ow) == 0 ? w.timeline->model : NULL;
         viz_scene_opts_t so = {.anim_window_ns = (uint64_t)(p->speed * VIZ__ANIM_WALL_NS) + 1};
         viz_scene_build(w.scene, snap, p->motion, &so);
         al_console_snapshot_free(snap);
 
-        int ow = o->w, oh = o->h;
-        SDL_GetRendererOutputSize(w.sdl, &ow, &oh);
         viz_layout_compute(&w.layout, w.scene, ow, oh);
         viz_render_draw(w.render, w.scene, &w.layout);
         SDL_RenderPresent(w.sdl);
