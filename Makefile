@@ -46,7 +46,7 @@ CORE_SRC   := $(sort $(wildcard core/src/*.c))
 CORE_HDR   := $(wildcard core/include/*.h core/src/*.h)
 TEST_SRC   := $(sort $(wildcard tests/core/test_*.c))
 TEST_HDR   := $(wildcard tests/core/*.h tests/tsan/criterion/*.h)
-BENCH_SRC  := $(sort $(wildcard tests/bench/*.c))
+BENCH_SRC  := $(filter-out tests/bench/viz_seek_bench.c,$(sort $(wildcard tests/bench/*.c)))
 BENCH_HDR  := $(wildcard tests/bench/*.h)
 
 # ---- per-variant rules -----------------------------------------------------
@@ -202,9 +202,20 @@ test-lua: $(BUILD)/asan/asynclab $(BUILD)/tsan/asynclab $(BUILD)/pty_drive
 test: test-release check-clang test-asan test-tsan test-cli test-lua test-viz
 	@echo "== all tests passed"
 
-# The C suite, then the Lua layer's rows (tests/bench/lua_bench.lua), same TSV.
-bench: $(BUILD)/release/bench $(BUILD)/release/asynclab
+# The visualizer's seek benchmark (tests/bench/viz_seek_bench.c): the player
+# and its keyframes on 10 million synthetic events; no SDL needed.
+VIZ_SEEK_SRC := viz/src/viz_player.c viz/src/viz_recording.c viz/src/viz_motion.c \
+                viz/src/viz_keyframes.c viz/src/viz_timeline.c
+$(BUILD)/release/viz_seek_bench: tests/bench/viz_seek_bench.c tests/viz/viz_test_synth.h \
+                                 $(VIZ_SEEK_SRC) $(VIZ_HDR) $(BUILD)/release/libasynclab.a $(CORE_HDR)
+	$(CC) $(BASE) $(CFLAGS_release) -Iviz/src -Itests/viz -o $@ $< $(VIZ_SEEK_SRC) \
+	    $(BUILD)/release/libasynclab.a $(LDLIBS)
+
+# The C suite, then the visualizer's seek rows, then the Lua layer's rows
+# (tests/bench/lua_bench.lua), same TSV.
+bench: $(BUILD)/release/bench $(BUILD)/release/asynclab $(BUILD)/release/viz_seek_bench
 	$(BUILD)/release/bench $(BENCH_FILTER)
+	$(BUILD)/release/viz_seek_bench $(BENCH_FILTER)
 	ASYNCLAB_NO_CONSOLE=$${ASYNCLAB_NO_CONSOLE-1} $(BUILD)/release/asynclab tests/bench/lua_bench.lua $(BENCH_FILTER)
 
 clean:

@@ -268,7 +268,8 @@ static void viz__arrow(viz__build_t *b, uint8_t kind, int32_t from, int32_t to, 
 
 /* ---- what each track was doing at t0: look back ---- */
 
-static void viz__look_back(viz__build_t *b, size_t i0)
+/* Returns how many events it looked at. */
+static size_t viz__look_back(viz__build_t *b, size_t i0)
 {
     const viz_recording_t *r = b->tl->rec;
     uint32_t workers = b->tl->num_tracks, unresolved = workers;
@@ -276,8 +277,8 @@ static void viz__look_back(viz__build_t *b, size_t i0)
      * decided by its last poll, or its start / exit, before t0). */
     for (uint32_t th = 0; th < r->num_threads && th < 65536; th++)
         unresolved += r->threads[th].known && r->threads[th].kind == AL_THREAD_BLOCKING;
-    size_t stop = i0 > VIZ_TL_LOOKBACK ? i0 - VIZ_TL_LOOKBACK : 0;
-    for (size_t i = i0; i-- > stop && unresolved > 0;) {
+    size_t stop = i0 > VIZ_TL_LOOKBACK ? i0 - VIZ_TL_LOOKBACK : 0, i = i0;
+    while (i-- > stop && unresolved > 0) {
         const al_trace_event_t *e = &r->events[i];
         if (e->worker < 0) {
             /* A blocking thread: only a poll still open at t0 matters. */
@@ -362,9 +363,10 @@ static void viz__look_back(viz__build_t *b, size_t i0)
         }
     }
     /* -2 (decided: nothing open) back to "no track yet". */
-    for (size_t i = 0; i < 65536; i++)
-        if (b->thread_track[i] == -2)
-            b->thread_track[i] = -1;
+    for (size_t k = 0; k < 65536; k++)
+        if (b->thread_track[k] == -2)
+            b->thread_track[k] = -1;
+    return i0 - (i + 1 > stop ? i + 1 : stop);
 }
 
 /* ---- the window ---- */
@@ -513,8 +515,7 @@ static int viz__build(viz_timeline_t *tl)
         viz__add_track(b, VIZ_TL_WORKER, w, 0);
     size_t i0 = tl->t0 ? viz_recording_count_until(r, tl->t0 - 1) : 0;
     size_t i1 = viz_recording_count_until(r, tl->t1);
-    size_t back_from = i0;
-    viz__look_back(b, i0);
+    size_t looked = viz__look_back(b, i0);
     for (size_t i = i0; i < i1; i++)
         viz__event(b, &r->events[i]);
     /* What is still going at t1. */
@@ -522,7 +523,7 @@ static int viz__build(viz_timeline_t *tl)
         viz__close_poll(b, (int32_t)t, tl->t1, true);
         viz__close_idle(b, (int32_t)t, tl->t1, true);
     }
-    tl->scanned = (i1 - i0) + (back_from > VIZ_TL_LOOKBACK ? VIZ_TL_LOOKBACK : back_from);
+    tl->scanned = (i1 - i0) + looked;
     bool oom = b->oom;
     free(b);
     if (oom) {
