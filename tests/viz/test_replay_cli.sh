@@ -150,6 +150,8 @@ expect 2 "--at event:N wants a count of events" -- "$ASYNCLAB" replay "$T" --hea
 expect 2 "--at event:N wants a count of events" -- "$ASYNCLAB" replay "$T" --headless --at event:-1
 expect 2 "--zoom wants the timeline's width in seconds" -- "$ASYNCLAB" replay "$T" --zoom 0 --headless
 expect 2 "--zoom wants the timeline's width in seconds" -- "$ASYNCLAB" replay "$T" --zoom
+expect 2 "--keyframe-mb wants mebibytes" -- "$ASYNCLAB" replay "$T" --keyframe-mb 0 --headless
+expect 0 "closed at event 1 of $N" -- keys "End Home Right" --keyframe-mb 1
 expect 0 "wrote $DIR/timeline.png \(1280x800\)" -- \
     "$ASYNCLAB" replay "$T" --screenshot "$DIR/timeline.png" --at "$AT" --zoom 0.7
 expect_png "$DIR/timeline.png" 1280x800

@@ -378,7 +378,7 @@ Test(timeline, the_silent_hang_recorded, .timeout = 60)
     }
     cr_assert(seen, "the heartbeat's polls before the hang");
 
-    /* Pixels: the middle of worker 0's row at the playhead's left is red. */
+    /* Pixels: worker 0's row is red before the playhead. */
     viz_scene_t *scene = viz_scene_new();
     al_console_snapshot_t *snap = viz_player_snapshot(p);
     viz_scene_opts_t so = {.anim_window_ns = 2000000};
@@ -393,13 +393,81 @@ Test(timeline, the_silent_hang_recorded, .timeout = 60)
     viz_tl_geom_t g;
     viz_tl_geom(&g, l.timeline, tl->num_tracks, l.line_h);
     viz_rect_t row = viz_tl_row(&g, 0);
-    int x = viz_tl_x_of(&g, tl->t0, tl->t1, both) - 3, y = row.y + 1;
-    uint8_t *px = (uint8_t *)surf->pixels + y * surf->pitch + x * 4;
-    cr_assert(px[0] > 150 && px[1] < 120 && px[2] < 60, "red at (%d, %d): %u %u %u", x, y, px[0],
-              px[1], px[2]);
+    /* Along 14 px of the row just left of the playhead: red, but for the
+     * stripes drawn over it. */
+    int x0 = viz_tl_x_of(&g, tl->t0, tl->t1, both) - 20, y = row.y + row.h / 2, red = 0;
+    for (int x = x0; x < x0 + 14; x++) {
+        uint8_t *px = (uint8_t *)surf->pixels + y * surf->pitch + x * 4;
+        red += px[0] > 180 && px[1] < 120 && px[2] < 40;
+    }
+    cr_assert_geq(red, 9, "%d of 14 pixels red in worker 0's row", red);
     SDL_FreeSurface(surf);
     viz_scene_free(scene);
     viz_tl_ui_free(ui);
     viz_player_free(p);
     viz_recording_free(r);
+}
+
+Test(timeline, mouse_on_the_scrub_slider_seeks_and_dragging_the_tracks_pans)
+{
+    vt_feed_t f;
+    feed(&f);
+    viz_player_t *p;
+    cr_assert_eq(viz_player_new(f.rec, &p), 0);
+    viz_tl_ui_t *ui;
+    cr_assert_eq(viz_tl_ui_new(f.rec, &ui), 0);
+    cr_assert_eq(viz_tl_ui_frame(ui, p, 1280), 0);
+    viz_rect_t band = {0, 600, 1280, 180};
+    viz_tl_geom_t g;
+    viz_tl_geom(&g, band, ui->model->num_tracks, 18);
+    uint64_t start = viz_player_start_ns(p), end = viz_player_end_ns(p);
+
+    /* Click in the middle of the slider: the player goes there. */
+    SDL_Event e = {.type = SDL_MOUSEBUTTONDOWN};
+    e.button.button = SDL_BUTTON_LEFT;
+    e.button.x = g.bar.x + g.bar.w / 2;
+    e.button.y = g.bar.y + g.bar.h / 2;
+    cr_assert(viz_tl_ui_mouse(ui, p, &e, band, 18));
+    uint64_t mid = viz_tl_scrub_time(&g, start, end, e.button.x);
+    cr_assert_eq(p->now_ns, mid);
+    cr_assert_eq(p->pos, viz_recording_count_until(f.rec, mid));
+    cr_assert_not(p->playing);
+    /* Dragging to the left end: the start. */
+    SDL_Event m = {.type = SDL_MOUSEMOTION};
+    m.motion.x = g.bar.x - 50;
+    m.motion.y = e.button.y;
+    cr_assert(viz_tl_ui_mouse(ui, p, &m, band, 18));
+    cr_assert_eq(p->now_ns, start);
+    cr_assert_eq(p->pos, 0);
+    SDL_Event up = {.type = SDL_MOUSEBUTTONUP};
+    up.button.button = SDL_BUTTON_LEFT;
+    cr_assert(viz_tl_ui_mouse(ui, p, &up, band, 18));
+    m.motion.x = g.bar.x + g.bar.w;
+    cr_assert_not(viz_tl_ui_mouse(ui, p, &m, band, 18), "no drag after the button is up");
+    cr_assert_eq(p->pos, 0);
+
+    /* Drag on the tracks 100 px to the left: the window moves later. */
+    cr_assert_eq(viz_player_seek_ns(p, US(500)), 0);
+    ui->view.span_ns = 400000; /* 400 us, narrower than the recording */
+    cr_assert_eq(viz_tl_ui_frame(ui, p, 1280), 0);
+    uint64_t t0 = ui->model->t0;
+    e.button.x = g.plot.x + 300;
+    e.button.y = g.plot.y + 2;
+    cr_assert(viz_tl_ui_mouse(ui, p, &e, band, 18));
+    m.motion.x = e.button.x - 100;
+    m.motion.y = e.button.y;
+    cr_assert(viz_tl_ui_mouse(ui, p, &m, band, 18));
+    cr_assert(viz_tl_ui_mouse(ui, p, &up, band, 18));
+    cr_assert_not(ui->view.follow);
+    cr_assert_eq(viz_tl_ui_frame(ui, p, 1280), 0);
+    uint64_t moved = ui->model->t0 - t0, want = 100 * (uint64_t)400000 / (uint64_t)g.plot.w;
+    cr_assert(moved + 1000 >= want && moved <= want + 1000, "moved %llu ns, want about %llu",
+              (unsigned long long)moved, (unsigned long long)want);
+    cr_assert_eq(p->now_ns, US(500), "panning does not move the player");
+    /* A click outside the band is not the timeline's. */
+    e.button.y = 10;
+    cr_assert_not(viz_tl_ui_mouse(ui, p, &e, band, 18));
+    viz_tl_ui_free(ui);
+    viz_player_free(p);
+    vt_free(&f);
 }

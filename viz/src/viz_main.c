@@ -39,7 +39,8 @@ void viz_usage(FILE *out)
                  "           the first N events); --size WxH (1280x800); --speed X trace\n"
                  "           seconds per second in the window; --zoom SECONDS the timeline's\n"
                  "           window (default: a quarter of the recording); --no-timeline\n"
-                 "           leaves the timeline band out of pictures\n"
+                 "           leaves the timeline band out of pictures; --keyframe-mb N the\n"
+                 "           memory for seek keyframes (default 256)\n"
                  "  timeline keys: Z/X zoom, [ ] pan, 0 follow the playhead, N / Shift+N next /\n"
                  "           previous event of a kind, K the kind (lint steal park block panic\n"
                  "           any); drag on the scrub slider seeks\n"
@@ -52,6 +53,7 @@ typedef struct {
     bool headless, have_at, at_event, no_timeline;
     double at, speed, fps, zoom;
     size_t at_n;
+    double keyframe_mb;
     int w, h;
 } viz__args_t;
 
@@ -80,11 +82,18 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
             a->headless = true;
         } else if (strcmp(o, "--no-timeline") == 0) {
             a->no_timeline = true;
+        } else if (strcmp(o, "--keyframe-mb") == 0) {
+            if (!v || !viz__number(v, &a->keyframe_mb) || a->keyframe_mb < 1 ||
+                a->keyframe_mb > 1048576) {
+                fprintf(stderr, "asynclab replay: --keyframe-mb wants mebibytes for seek "
+                                "keyframes (1 to 1048576), e.g. --keyframe-mb 512\n");
+                return 2;
+            }
+            i++;
         } else if (strcmp(o, "--zoom") == 0) {
             if (!v || !viz__number(v, &a->zoom) || a->zoom < 1e-6 || a->zoom > 3600) {
-                fprintf(stderr,
-                        "asynclab replay: --zoom wants the timeline's width in seconds "
-                        "(1e-6 to 3600), e.g. --zoom 0.05\n");
+                fprintf(stderr, "asynclab replay: --zoom wants the timeline's width in seconds "
+                                "(1e-6 to 3600), e.g. --zoom 0.05\n");
                 return 2;
             }
             i++;
@@ -359,7 +368,7 @@ int viz_main(int argc, char **argv)
         return status;
     }
     viz_player_t *p;
-    if (viz_player_new(rec, &p) != 0) {
+    if (viz_player_new_with(rec, (size_t)(a.keyframe_mb * 1048576), 0, &p) != 0) {
         fprintf(stderr, "asynclab replay: out of memory\n");
         viz_recording_free(rec);
         return 2;

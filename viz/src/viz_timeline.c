@@ -548,6 +548,7 @@ int viz_timeline_update(viz_timeline_t *tl, uint64_t t0, uint64_t t1, uint64_t m
     tl->min_ns = min_ns;
     tl->built_events = tl->rec->num_events;
     viz__learn_names(tl);
+    tl->builds++;
     int rc = viz__build(tl);
     if (rc != 0)
         tl->built_events = (size_t)-1;

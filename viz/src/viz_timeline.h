@@ -100,6 +100,7 @@ typedef struct viz_timeline {
     size_t num_arrows, cap_arrows;
     bool arrows_truncated;
     size_t scanned;        /* events looked at by the last build */
+    uint64_t builds;       /* how many times the model was rebuilt */
     const char *jump_kind; /* the kind N / Shift+N jump to ("lint", ...), set by the caller */
     /* task id -> name string id, learnt from TASK_SPAWN events */
     uint64_t *name_keys;

@@ -195,12 +195,11 @@ void viz_timeline_draw(viz_render_t *r, const viz_timeline_t *tl, viz_rect_t ban
     bool lod = tl->arrows_truncated;
     for (uint32_t i = 0; i < tl->num_tracks; i++)
         lod |= tl->tracks[i].truncated;
-    snprintf(buf, sizeof buf, "timeline  %s%s   Z/X zoom  [ ] pan  0 follow",
+    snprintf(buf, sizeof buf, "timeline: %s shown%s   Z X zoom  [ ] pan  0 follow",
              viz__dur(d1, sizeof d1, tl->t1 - tl->t0), lod ? " (zoom in for every span)" : "");
     int tw = viz_render_text(r, buf, true, false, VIZ_TEXT_DIM, g.head, 6);
     snprintf(
-        buf, sizeof buf,
-        "event %zu of %zu   t = %.6f s of %.6f s   N / Shift+N: next / prev. %s (K: kind)", tl->pos,
+        buf, sizeof buf, "event %zu of %zu   %.6f s of %.6f s   jump (N, Shift+N, K): %s", tl->pos,
         rec->num_events, tl->now_ns > start ? (double)(tl->now_ns - start) / 1e9 : 0.0,
         end > start ? (double)(end - start) / 1e9 : 0.0, tl->jump_kind ? tl->jump_kind : "any");
     viz_render_text(r, buf, true, true, VIZ_TEXT,

@@ -3,6 +3,7 @@
  * viz_timeline_input.h).
  */
 #include <stdlib.h>
+#include <time.h>
 
 #include "al_error.h"
 #include "viz_jump.h"
@@ -32,15 +33,36 @@ void viz_tl_ui_free(viz_tl_ui_t *ui)
     free(ui);
 }
 
+static uint64_t viz__wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 int viz_tl_ui_frame(viz_tl_ui_t *ui, const viz_player_t *p, int w)
 {
+    uint64_t now = viz__wall_ns();
+    if (ui->throttle && ui->build_ns > 10000000 && now - ui->built_at_ns < 4 * ui->build_ns &&
+        ui->model->built_events == p->rec->num_events) {
+        ui->model->now_ns = p->now_ns; /* only the playhead and the slider move */
+        ui->model->pos = p->pos;
+        return 0;
+    }
     uint64_t t0, t1;
     viz_tl_view_window(&ui->view, p->now_ns, viz_player_start_ns(p), viz_player_end_ns(p), &t0,
                        &t1);
     int plot_w = w > 200 ? w - 100 : 100;
     uint64_t min_ns = (t1 - t0) / (uint64_t)plot_w;
     ui->model->jump_kind = viz_jump_kind_name(ui->view.jump_kind);
-    return viz_timeline_update(ui->model, t0, t1, min_ns, p->now_ns, p->pos);
+    uint64_t builds = ui->model->builds;
+    int rc = viz_timeline_update(ui->model, t0, t1, min_ns, p->now_ns, p->pos);
+    if (ui->model->builds != builds) {
+        uint64_t end = viz__wall_ns();
+        ui->build_ns = end - now;
+        ui->built_at_ns = end;
+    }
+    return rc;
 }
 
 static void viz__zoom(viz_tl_ui_t *ui, viz_player_t *p, double f, uint64_t anchor)

@@ -25,6 +25,8 @@
 typedef struct viz_tl_ui {
     viz_timeline_t *model;
     viz_tl_view_t view;
+    bool throttle;                  /* rebuild slow windows less often (the window sets it) */
+    uint64_t build_ns, built_at_ns; /* the last rebuild: how long it took, when */
 } viz_tl_ui_t;
 
 /* Errors: AL_ENOMEM. */
@@ -32,7 +34,11 @@ int viz_tl_ui_new(const viz_recording_t *rec, viz_tl_ui_t **out);
 void viz_tl_ui_free(viz_tl_ui_t *ui);
 
 /* Bring the model to the player's now for a band w pixels wide (spans
- * narrower than a pixel merge). Errors: AL_ENOMEM. */
+ * narrower than a pixel merge). A window holding millions of events takes
+ * tens of milliseconds to rebuild: with `throttle` set, after a rebuild
+ * slower than 10 ms the next one waits until 4 times that has passed (the
+ * playhead and the slider move meanwhile; the window catches up).
+ * Errors: AL_ENOMEM. */
 int viz_tl_ui_frame(viz_tl_ui_t *ui, const viz_player_t *p, int w);
 
 /* A key press (mod: SDL_Keymod); true when the timeline used it. */

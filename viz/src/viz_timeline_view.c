@@ -7,6 +7,7 @@
 #define VIZ__MIN_SPAN 1000ull          /* 1 us */
 #define VIZ__MAX_SPAN 3600000000000ull /* 1 hour */
 #define VIZ__LABEL_W 92
+#define VIZ__ROW_MAX 22 /* a track's height in a roomy window */
 
 void viz_tl_view_init(viz_tl_view_t *v, uint64_t start, uint64_t end)
 {
@@ -94,7 +95,8 @@ int viz_tl_band_height(uint32_t tracks, int w, int h, int line_h)
 {
     if (w < 400 || h < 360 || tracks == 0)
         return 0;
-    int want = line_h + (int)tracks * 16 + line_h + 14;
+    int row = h >= 700 ? VIZ__ROW_MAX : 16;
+    int want = line_h + (int)tracks * row + line_h + 14;
     int max = h * 35 / 100;
     return want < max ? want : max;
 }
@@ -110,8 +112,8 @@ void viz_tl_geom(viz_tl_geom_t *g, viz_rect_t band, uint32_t tracks, int line_h)
     int top = band.y + line_h, area = g->scrub.y - 2 - top;
     int label_w = band.w >= 600 ? VIZ__LABEL_W : band.w / 6;
     g->row_h = tracks ? area / (int)tracks : 0;
-    if (g->row_h > 16)
-        g->row_h = 16;
+    if (g->row_h > VIZ__ROW_MAX)
+        g->row_h = VIZ__ROW_MAX;
     if (g->row_h < 6)
         g->row_h = 6;
     g->rows = area > 0 ? (uint32_t)(area / g->row_h) : 0;

@@ -165,6 +165,7 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
     viz__win_t w = {0};
     if (viz__open(&w, p, o, err, cap) != 0)
         return -1;
+    w.timeline->throttle = true;
     bool running = true, bad = false;
     const char *script = o->script;
     uint64_t last = SDL_GetTicks64();
