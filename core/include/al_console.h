@@ -163,7 +163,8 @@ extern const al_stream_consumer_t al_console_consumer;
  * AL_EINVAL, AL_ENOMEM. */
 int al_console_clone(al_console_t *c, al_console_t **out);
 /* About how many bytes the model holds (the struct, its tables, strings and
- * histograms): what a clone costs. */
+ * histograms; a histogram shared with copies counts its share): about what
+ * a clone costs now and will cost as the two drift apart. */
 size_t al_console_memory(al_console_t *c);
 
 /* Follow a live runtime: start its stream if none runs (al_stream_of) and

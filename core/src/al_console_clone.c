@@ -3,10 +3,12 @@
  * (see al_console_clone / al_console_memory in al_console.h).
  *
  * A copy owns everything it points to: the string table, the task and
- * resource slot arrays with their histograms, the id maps, the workers and
- * the blocking-pool table. Slot numbers are kept as they are, so the run
- * queues (lists threaded through the task slots) and the retention FIFOs
- * stay valid in the copy without any fix-up.
+ * resource slot arrays, the id maps, the workers and the blocking-pool
+ * table. Histograms are shared, copied on write (al_console_internal.h):
+ * they are most of a model's bytes, and most of them (finished tasks') never
+ * change again. Slot numbers are kept as they are, so the run queues (lists
+ * threaded through the task slots) and the retention FIFOs stay valid in the
+ * copy without any fix-up.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +28,6 @@ static bool al__dup(void **dst, const void *src, size_t n, size_t sz)
         return false;
     memcpy(*dst, src, n * sz);
     return true;
-}
-
-static bool al__dup_hist(al_histogram_t **dst, const al_histogram_t *src)
-{
-    return al__dup((void **)dst, src, src ? 1 : 0, sizeof *src);
 }
 
 /* The copy, with src locked by the caller. */
@@ -72,24 +69,18 @@ static int al__clone_locked(const al_console_t *src, al_console_t *c)
     if (num_tasks) {
         if (!al__dup((void **)&c->tasks, src->tasks, num_tasks, sizeof(al__ctask_t)))
             return AL_ENOMEM;
-        /* Histograms are owned per slot: none is shared until copied. */
-        for (uint32_t i = 0; i < num_tasks; i++)
-            c->tasks[i].poll_h = c->tasks[i].sched_h = NULL;
+        for (uint32_t i = 0; i < num_tasks; i++) {
+            al__hist_ref(c->tasks[i].poll_h);
+            al__hist_ref(c->tasks[i].sched_h);
+        }
         c->num_task_slots = num_tasks;
-        for (uint32_t i = 0; i < num_tasks; i++)
-            if (!al__dup_hist(&c->tasks[i].poll_h, src->tasks[i].poll_h) ||
-                !al__dup_hist(&c->tasks[i].sched_h, src->tasks[i].sched_h))
-                return AL_ENOMEM;
     }
     if (num_res) {
         if (!al__dup((void **)&c->res, src->res, num_res, sizeof(al__cres_t)))
             return AL_ENOMEM;
         for (uint32_t i = 0; i < num_res; i++)
-            c->res[i].wait_h = NULL;
+            al__hist_ref(c->res[i].wait_h);
         c->num_res_slots = num_res;
-        for (uint32_t i = 0; i < num_res; i++)
-            if (!al__dup_hist(&c->res[i].wait_h, src->res[i].wait_h))
-                return AL_ENOMEM;
     }
     return 0;
 }
@@ -125,10 +116,9 @@ size_t al_console_memory(al_console_t *c)
         if (c->strings[i])
             n += strlen(c->strings[i]) + 1;
     for (uint32_t i = 0; i < c->num_task_slots; i++)
-        n +=
-            ((c->tasks[i].poll_h != NULL) + (c->tasks[i].sched_h != NULL)) * sizeof(al_histogram_t);
+        n += al__hist_share(c->tasks[i].poll_h) + al__hist_share(c->tasks[i].sched_h);
     for (uint32_t i = 0; i < c->num_res_slots; i++)
-        n += (c->res[i].wait_h != NULL) * sizeof(al_histogram_t);
+        n += al__hist_share(c->res[i].wait_h);
     pthread_mutex_unlock(&c->lock);
     return n;
 }

@@ -140,3 +140,35 @@ Test(console_clone, empty_model_and_bad_arguments)
     al_console_free(copy);
     al_console_free(c);
 }
+
+Test(console_clone, histograms_are_copied_on_write)
+{
+    al_console_t *c = model();
+    feed(c, 100, AL_EV_TASK_SPAWN, 0, 1, 0, AL_TASK_ASYNC, 1);
+    feed(c, 110, AL_EV_POLL_BEGIN, 0, 1, 0, 0, 0);
+    feed(c, 150, AL_EV_POLL_END, 0, 1, AL_POLL_END_PENDING, 0, 0);
+    size_t alone = al_console_memory(c);
+    al_console_t *copy;
+    cr_assert_eq(al_console_clone(c, &copy), 0);
+    cr_assert_lt(al_console_memory(c), alone, "the shared histogram is charged half to each");
+    /* The source records another poll: the copy's histogram stays as it was. */
+    feed(c, 200, AL_EV_POLL_BEGIN, 0, 1, 0, 0, 0);
+    feed(c, 9000, AL_EV_POLL_END, 0, 1, AL_POLL_END_PENDING, 0, 0);
+    al_histogram_t hc, hk;
+    cr_assert(al_console_task_histogram(c, 1, false, &hc));
+    cr_assert(al_console_task_histogram(copy, 1, false, &hk));
+    cr_assert_eq(hc.count, 2);
+    cr_assert_eq(hk.count, 1, "the copy saw one poll");
+    cr_assert_eq(hk.max_ns, 40);
+    /* And the other way round. */
+    feed(copy, 200, AL_EV_POLL_BEGIN, 0, 1, 0, 0, 0);
+    feed(copy, 260, AL_EV_POLL_END, 0, 1, AL_POLL_END_PENDING, 0, 0);
+    cr_assert(al_console_task_histogram(c, 1, false, &hc));
+    cr_assert(al_console_task_histogram(copy, 1, false, &hk));
+    cr_assert_eq(hc.max_ns, 8800);
+    cr_assert_eq(hk.max_ns, 60);
+    al_console_free(c);
+    cr_assert(al_console_task_histogram(copy, 1, false, &hk), "the copy outlives the source");
+    cr_assert_eq(hk.count, 2);
+    al_console_free(copy);
+}
