@@ -61,9 +61,19 @@ const viz_keyframe_t *viz_keyframes_find(const viz_keyframes_t *kf, size_t pos)
     return i ? &kf->k[i - 1] : NULL;
 }
 
-/* Over budget: keep the keyframes at multiples of twice the interval. */
-static void viz__thin(viz_keyframes_t *kf)
+void viz_keyframes_measure(viz_keyframes_t *kf)
 {
+    kf->bytes = 0;
+    for (size_t i = 0; i < kf->n; i++) {
+        viz_keyframe_t *k = &kf->k[i];
+        k->bytes = al_console_memory(k->console) + viz_motion_log_memory(k->motion);
+        kf->bytes += k->bytes;
+    }
+}
+
+void viz_keyframes_enforce(viz_keyframes_t *kf)
+{
+    viz_keyframes_measure(kf);
     while (kf->bytes > kf->budget && kf->n > 0) {
         kf->interval *= 2;
         kf->thinned++;
@@ -77,6 +87,7 @@ static void viz__thin(viz_keyframes_t *kf)
             }
         }
         kf->n = w;
+        viz_keyframes_measure(kf);
     }
 }
 
@@ -105,6 +116,6 @@ int viz_keyframes_add(viz_keyframes_t *kf, size_t pos, al_console_t *console,
     kf->k[i] = k;
     kf->n++;
     kf->bytes += k.bytes;
-    viz__thin(kf);
+    viz_keyframes_enforce(kf);
     return 0;
 }

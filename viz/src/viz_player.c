@@ -99,11 +99,14 @@ int viz_player_build_keyframes(viz_player_t *p)
             return rc;
     }
     viz__forward(p, p->rec->num_events);
-    return viz__goto(p, here);
+    int rc = viz__goto(p, here);
+    viz_keyframes_enforce(&p->keyframes);
+    return rc;
 }
 
 void viz_player_memory(viz_player_t *p, viz_player_memory_t *out)
 {
+    viz_keyframes_enforce(&p->keyframes);
     *out = (viz_player_memory_t){
         .keyframes = p->keyframes.n,
         .interval = p->keyframes.interval,
