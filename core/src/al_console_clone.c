@@ -45,6 +45,10 @@ static int al__clone_locked(const al_console_t *src, al_console_t *c)
     c->workers = NULL;
     c->blocking_running = NULL;
     c->task_ids = (al__idmap_t){0};
+    /* A detail source belongs to the layer that set it on the original (it
+     * may look at live tasks): the copy has none. */
+    c->detail_fn = NULL;
+    c->detail_ctx = NULL;
     c->res_ids = (al__idmap_t){0};
     uint32_t num_strings = c->num_strings, num_tasks = c->num_task_slots,
              num_res = c->num_res_slots;
