@@ -159,7 +159,8 @@ void al_console_free(al_console_t *c);
 extern const al_stream_consumer_t al_console_consumer;
 
 /* A deep copy of the model as it is now: fed the same events afterwards,
- * the copy and c give the same snapshots; either can be freed first. Used to
+ * the copy and c give the same snapshots (the copy has no detail source:
+ * that belongs to whoever set it on c); either can be freed first. Used to
  * keep keyframes of a replay (the visualizer's fast seeking). Errors:
  * AL_EINVAL, AL_ENOMEM. */
 int al_console_clone(al_console_t *c, al_console_t **out);

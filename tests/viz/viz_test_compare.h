@@ -63,6 +63,7 @@ static inline void vc_task(const al_console_task_t *a, const al_console_task_t *
     VC_EQ(sched_p90_ns);
     VC_EQ(sched_p99_ns);
     VC_EQ(sched_max_ns);
+    VC_STR(detail);
 }
 
 static inline void vc_resource(const al_console_resource_t *a, const al_console_resource_t *b,
