@@ -6,7 +6,8 @@
 #                ASan+UBSan and TSan, a clang build, the trace commands
 #                (test-cli), the Lua suite and the program (test-lua, also under
 #                TSan), and the Lua module in the stock lua5.4 (test-module)
-#   make bench   the C ports of the peer benchmark suite, then the Lua rows (TSV)
+#   make bench   the C ports of the peer benchmark suite, the visualizer's seek
+#                benchmark (10M events), then the Lua rows (TSV)
 #   make fuzz    fuzz the trace reader for FUZZ_SECONDS (libFuzzer, clang)
 #   make clean
 #

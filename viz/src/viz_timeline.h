@@ -67,8 +67,8 @@ typedef struct viz_tl_track {
     uint32_t index;       /* worker index, or the blocking thread's number */
     uint16_t thread;      /* recording thread (blocking tracks) */
     char label[32];       /* "worker 0", "blocking 3" */
-    viz_tl_span_t *spans; /* by start time; the lower layer (polls) and the upper
-                             (blocked inside a poll) interleave */
+    viz_tl_span_t *spans; /* in the order they ended: polls and the blocked
+                             spans inside them interleave */
     size_t num_spans, cap_spans;
     bool truncated; /* more spans than VIZ_TL_MAX_SPANS: the rest not shown */
 } viz_tl_track_t;

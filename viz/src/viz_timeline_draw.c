@@ -191,7 +191,7 @@ void viz_timeline_draw(viz_render_t *r, const viz_timeline_t *tl, viz_rect_t ban
     viz__fill(sdl, band.x, band.y, band.w, band.h, VIZ_PANEL);
     viz__fill(sdl, band.x, band.y, band.w, 1, VIZ_PANEL_LINE);
 
-    char buf[256], d1[32], d2[32];
+    char buf[256], d1[32];
     bool lod = tl->arrows_truncated;
     for (uint32_t i = 0; i < tl->num_tracks; i++)
         lod |= tl->tracks[i].truncated;
@@ -204,7 +204,6 @@ void viz_timeline_draw(viz_render_t *r, const viz_timeline_t *tl, viz_rect_t ban
         end > start ? (double)(end - start) / 1e9 : 0.0, tl->jump_kind ? tl->jump_kind : "any");
     viz_render_text(r, buf, true, true, VIZ_TEXT,
                     (viz_rect_t){g.head.x + tw + 24, g.head.y, g.head.w - tw - 24, g.head.h}, 0);
-    (void)d2;
 
     for (uint32_t i = 0; i < g.rows; i++) {
         viz_rect_t row = viz_tl_row(&g, i);
