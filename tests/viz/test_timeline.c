@@ -5,6 +5,7 @@
  * (viz_jump.h), the band in the layout, and its pixels.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -470,4 +471,55 @@ Test(timeline, mouse_on_the_scrub_slider_seeks_and_dragging_the_tracks_pans)
     viz_tl_ui_free(ui);
     viz_player_free(p);
     vt_free(&f);
+}
+
+/* Every input the trace fuzzer kept: the timeline model of the whole file,
+ * drawn, and the jumps, whatever the events say (workers out of range,
+ * unknown threads, unpaired begins and ends). */
+Test(timeline, every_fuzz_corpus_input_builds_and_draws, .timeout = 120)
+{
+    const char *dir = "tests/fuzz/corpus";
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "run from the repository's root (%s)", dir);
+    struct dirent *de;
+    int files = 0;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        viz_recording_t *r;
+        cr_assert_eq(viz_recording_new(&r), 0);
+        al_tracefile_error_t err;
+        viz_recording_load(r, path, &err); /* damaged ones keep what came before */
+        viz_player_t *p;
+        cr_assert_eq(viz_player_new_with(r, 0, 4, &p), 0);
+        cr_assert_eq(viz_player_seek_event(p, r->num_events), 0);
+        viz_tl_ui_t *ui;
+        cr_assert_eq(viz_tl_ui_new(r, &ui), 0);
+        ui->view.span_ns = viz_player_end_ns(p) - viz_player_start_ns(p) + 1000;
+        cr_assert_eq(viz_tl_ui_frame(ui, p, 800), 0, "%s", path);
+        for (unsigned k = 0; k < VIZ_JUMP__COUNT; k++) {
+            size_t back = viz_jump_find(r, p->pos, k, -1);
+            cr_assert_leq(back, r->num_events);
+            cr_assert_eq(viz_player_seek_event(p, viz_jump_find(r, 0, k, 1)), 0);
+        }
+        viz_scene_t *s = viz_scene_new();
+        al_console_snapshot_t *snap = viz_player_snapshot(p);
+        viz_scene_opts_t so = {.anim_window_ns = 1000000};
+        s->timeline = ui->model;
+        viz_scene_build(s, snap, p->motion, &so);
+        al_console_snapshot_free(snap);
+        char e2[256];
+        SDL_Surface *surf = viz_shot_render(s, 800, 600, NULL, NULL, e2, sizeof e2);
+        cr_assert(surf, "%s: %s", path, e2);
+        SDL_FreeSurface(surf);
+        viz_scene_free(s);
+        viz_tl_ui_free(ui);
+        viz_player_free(p);
+        viz_recording_free(r);
+        files++;
+    }
+    closedir(d);
+    cr_assert_gt(files, 10);
 }
