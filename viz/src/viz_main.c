@@ -398,9 +398,18 @@ int viz_main(int argc, char **argv)
             if (rec->num_events > 1000000)
                 fprintf(stderr, "asynclab replay: indexing %zu events for seeking...\n",
                         rec->num_events);
-            if (viz_player_build_keyframes(p) != 0)
+            if (viz_player_build_keyframes(p) != 0) {
                 fprintf(stderr, "asynclab replay: out of memory for keyframes: seeking back "
                                 "replays from the start\n");
+            } else if (rec->num_events > 1000000) {
+                viz_player_memory_t m;
+                viz_player_memory(p, &m);
+                fprintf(stderr,
+                        "asynclab replay: %zu keyframes, one every %zu events, %.1f MiB "
+                        "(--keyframe-mb %.0f)\n",
+                        m.keyframes, m.interval, m.keyframe_bytes / 1048576.0,
+                        m.budget / 1048576.0);
+            }
         }
         viz_window_opts_t wo = {.w = a.w,
                                 .h = a.h,
