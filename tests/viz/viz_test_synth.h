@@ -23,6 +23,7 @@
 
 #define VSYN_LIVE 512 /* tasks alive at once */
 #define VSYN_BATCH 4096
+#define VSYN_POOL (-2) /* the "worker" of events on the blocking pool's thread */
 
 typedef struct {
     viz_recording_t *rec;
@@ -62,8 +63,10 @@ static inline void vsyn_ev(vsyn_t *g, al_event_kind_t kind, int worker, uint64_t
                            .b = b,
                            .str = str,
                            .kind = (uint16_t)kind,
-                           .thread = (uint16_t)(worker >= 0 ? (uint32_t)worker : g->workers),
-                           .worker = (int16_t)worker};
+                           .thread = (uint16_t)(worker >= 0           ? (uint32_t)worker
+                                                : worker == VSYN_POOL ? g->workers
+                                                                      : g->workers + 1),
+                           .worker = (int16_t)(worker >= 0 ? worker : -1)};
     if (g->nbuf == VSYN_BATCH)
         vsyn_flush(g);
 }
@@ -141,6 +144,8 @@ static inline void vsyn_generate(viz_recording_t *r, size_t n, uint32_t workers,
         viz_recording_consumer.on_thread(r, (uint16_t)w, "worker", AL_THREAD_WORKER, (int16_t)w);
     viz_recording_consumer.on_thread(r, (uint16_t)workers, "blocking-1", AL_THREAD_BLOCKING,
                                      AL_EV_NOT_WORKER);
+    viz_recording_consumer.on_thread(r, (uint16_t)(workers + 1), "main", AL_THREAD_OTHER,
+                                     AL_EV_NOT_WORKER);
     vsyn_ev(&g, AL_EV_RUNTIME_START, -1, 0, workers, AL_MULTI_THREAD, 0);
     vsyn_ev(&g, AL_EV_RESOURCE_CREATE, -1, 0, 1, AL_RES_MUTEX, 0);
     vsyn_ev(&g, AL_EV_RESOURCE_CREATE, -1, 0, 2, AL_RES_MPSC, 0);
@@ -168,10 +173,10 @@ static inline void vsyn_generate(viz_recording_t *r, size_t n, uint32_t workers,
             uint64_t t = g.next_task++;
             vsyn_ev(&g, AL_EV_TASK_SPAWN, w, t, 0, AL_TASK_BLOCKING, 4);
             vsyn_ev(&g, AL_EV_TASK_SCHEDULE, w, t, AL_QUEUE_BLOCKING, 0, 0);
-            vsyn_ev(&g, AL_EV_BLOCKING_RUN, -1, t, 1, 0, 0);
-            vsyn_ev(&g, AL_EV_POLL_BEGIN, -1, t, 0, 0, 0);
-            vsyn_ev(&g, AL_EV_POLL_END, -1, t, AL_POLL_END_READY, 0, 0);
-            vsyn_ev(&g, AL_EV_TASK_END, -1, t, AL_JOIN_OK, 0, 0);
+            vsyn_ev(&g, AL_EV_BLOCKING_RUN, VSYN_POOL, t, 1, 0, 0);
+            vsyn_ev(&g, AL_EV_POLL_BEGIN, VSYN_POOL, t, 0, 0, 0);
+            vsyn_ev(&g, AL_EV_POLL_END, VSYN_POOL, t, AL_POLL_END_READY, 0, 0);
+            vsyn_ev(&g, AL_EV_TASK_END, VSYN_POOL, t, AL_JOIN_OK, 0, 0);
         } else {
             vsyn_ev(&g, AL_EV_TIMER_FIRE, -1, g.live[vsyn_rand(&g) % VSYN_LIVE],
                     vsyn_rand(&g) % 1000 + 1, 0, 0);

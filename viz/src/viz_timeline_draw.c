@@ -134,10 +134,22 @@ static int viz__row_mid(const viz_tl_geom_t *g, int32_t track)
     return row.y + row.h / 2;
 }
 
+/* Whether wake arrows are drawn: not when there are so many that they
+ * would cover the tracks (more than one per 6 pixels); zooming in brings
+ * them back. */
+static bool viz__wakes_shown(const viz_timeline_t *tl, const viz_tl_geom_t *g)
+{
+    return viz_timeline_count_arrows(tl, VIZ_TL_WAKE) * 6 <=
+           (size_t)(g->plot.w > 0 ? g->plot.w : 0);
+}
+
 static void viz__arrows(const viz_timeline_t *tl, const viz_tl_geom_t *g, SDL_Renderer *sdl)
 {
+    bool wakes = viz__wakes_shown(tl, g);
     for (size_t i = 0; i < tl->num_arrows; i++) {
         const viz_tl_arrow_t *a = &tl->arrows[i];
+        if (a->kind == VIZ_TL_WAKE && !wakes)
+            continue;
         bool to_ok = a->to_track >= 0 && (uint32_t)a->to_track < g->rows;
         bool from_ok = a->from_track >= 0 && (uint32_t)a->from_track < g->rows;
         if (!to_ok)
@@ -195,8 +207,9 @@ void viz_timeline_draw(viz_render_t *r, const viz_timeline_t *tl, viz_rect_t ban
     bool lod = tl->arrows_truncated;
     for (uint32_t i = 0; i < tl->num_tracks; i++)
         lod |= tl->tracks[i].truncated;
-    snprintf(buf, sizeof buf, "timeline: %s shown%s   Z X zoom  [ ] pan  0 follow",
-             viz__dur(d1, sizeof d1, tl->t1 - tl->t0), lod ? " (zoom in for every span)" : "");
+    snprintf(buf, sizeof buf, "timeline: %s shown%s%s   Z X zoom  [ ] pan  0 follow",
+             viz__dur(d1, sizeof d1, tl->t1 - tl->t0), lod ? " (zoom in for every span)" : "",
+             viz__wakes_shown(tl, &g) ? "" : " (zoom in for wakes)");
     int tw = viz_render_text(r, buf, true, false, VIZ_TEXT_DIM, g.head, 6);
     snprintf(
         buf, sizeof buf, "event %zu of %zu   %.6f s of %.6f s   jump (N, Shift+N, K): %s", tl->pos,
