@@ -37,7 +37,7 @@ viz_metrics_t *viz_metrics_new(const viz_recording_t *rec)
     if (first < m->start_ns || !m->start_ns)
         m->start_ns = first;
     uint64_t span = viz_recording_last_ns(rec) - m->start_ns;
-    m->bucket_ns = span / VIZ_METRIC_SAMPLES + 1;
+    m->bucket_ns = (span + VIZ_METRIC_SAMPLES - 1) / VIZ_METRIC_SAMPLES;
     if (m->bucket_ns < VIZ__MIN_BUCKET_NS)
         m->bucket_ns = VIZ__MIN_BUCKET_NS;
     return m;

@@ -34,13 +34,18 @@ void viz_panel_sort_by(viz_panel_view_t *view, unsigned col)
     if (col >= VIZ_PANEL_COLS)
         return;
     if (view->sort == col) {
-        view->ascending = !view->ascending;
+        view->reversed = !view->reversed;
     } else {
         view->sort = (uint8_t)col;
-        /* ids and states read best ascending; counts and times largest first;
-         * last poll: most recent first (the smallest "ago") */
-        view->ascending = col == VIZ_COL_TASK || col == VIZ_COL_STATE || col == VIZ_COL_LAST_POLL;
+        view->reversed = false;
     }
+}
+
+bool viz_panel_ascending(const viz_panel_view_t *view)
+{
+    unsigned c = view->sort;
+    bool natural = c == VIZ_COL_TASK || c == VIZ_COL_STATE || c == VIZ_COL_LAST_POLL;
+    return natural != view->reversed;
 }
 
 int viz_panel_row_of(const viz_panel_t *p, uint64_t id)
@@ -127,7 +132,7 @@ static void viz__table(viz_panel_t *p, const al_console_snapshot_t *snap,
     for (size_t i = 0; i < snap->num_tasks; i++)
         viz__row(&all[i], &snap->tasks[i], snap->now_ns);
     viz__sort_col = view->sort < VIZ_PANEL_COLS ? view->sort : VIZ_COL_TASK;
-    viz__sort_asc = view->ascending;
+    viz__sort_asc = viz_panel_ascending(view);
     qsort(all, snap->num_tasks, sizeof *all, viz__cmp);
     p->num_rows = snap->num_tasks < VIZ_PANEL_ROWS ? (uint32_t)snap->num_tasks : VIZ_PANEL_ROWS;
     memcpy(p->rows, all, p->num_rows * sizeof *all);

@@ -53,8 +53,8 @@ typedef enum viz_panel_col {
 /* The panel's view state, kept in the scene across rebuilds. */
 typedef struct viz_panel_view {
     bool open;
-    uint8_t sort;   /* viz_panel_col_t */
-    bool ascending; /* false: largest first (TASK: ascending ids by default) */
+    uint8_t sort;  /* viz_panel_col_t (zero: by id) */
+    bool reversed; /* the column's natural order reversed (see viz_panel_ascending) */
 } viz_panel_view_t;
 
 typedef struct viz_panel_row {
@@ -115,6 +115,10 @@ void viz_panel_build(viz_panel_t *p, const al_console_snapshot_t *snap, al_conso
 /* Sort by col: a new column takes its natural order, the same column again
  * reverses it. */
 void viz_panel_sort_by(viz_panel_view_t *view, unsigned col);
+/* Whether the table is in ascending order: ids, states and "last poll"
+ * (the most recent first) ascend naturally, counts and times descend
+ * (largest first); `reversed` flips that. */
+bool viz_panel_ascending(const viz_panel_view_t *view);
 /* The column key '1'..'6' sorts by, or -1. */
 int viz_panel_col_for_key(int key);
 /* Headings, "task" .. "idle". */

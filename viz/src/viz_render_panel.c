@@ -46,7 +46,7 @@ static void viz__table(viz_render_t *r, const viz_scene_t *s, const viz_layout_t
     char buf[128], d[32];
     snprintf(buf, sizeof buf, "tasks (%u; %u listed)  sort: %s %s   keys 1-6, click a heading",
              p->tasks_total, b->rows, viz_panel_col_name(s->view.panel.sort),
-             s->view.panel.ascending ? "\xe2\x86\x91" : "\xe2\x86\x93");
+             viz_panel_ascending(&s->view.panel) ? "\xe2\x86\x91" : "\xe2\x86\x93");
     viz_render_text(r, buf, VIZ_TXT_SMALL_BOLD, VIZ_TEXT,
                     (viz_rect_t){b->head.x, b->head.y - l->line_h, b->head.w, l->line_h}, 0);
     viz_render_fill(r, b->head, VIZ_PANEL_LINE);
