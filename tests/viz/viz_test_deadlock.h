@@ -6,7 +6,7 @@
  *       async mutex "accounts", sleeps 20 ms, then locks "audit"; "report"
  *       locks "audit", sleeps 20 ms, then locks "accounts". Each holds what
  *       the other waits for: neither ever runs again. The main future waits
- *       until both wait (a condition, checked every ms), then 100 ms more,
+ *       until both wait (a condition, checked every ms), then 300 ms more,
  *       and the runtime shuts down (cancelling both).
  *   viz_steal_record(path)     a steal: on a 2-worker runtime, "spawner"
  *       spawns 24 "job" tasks onto its own worker's queue and then keeps
@@ -114,7 +114,7 @@ static al_poll_t vd_main_poll(void *f, al_context_t *cx, void *out)
             al_sleep_init(&m->sleep, 1000000ull);
             continue;
         }
-        al_sleep_init(&m->sleep, 100000000ull);
+        al_sleep_init(&m->sleep, 300000000ull);
         m->phase = 2;
     }
     if (m->phase == 2) {
