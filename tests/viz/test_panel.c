@@ -274,3 +274,20 @@ Test(panel, layout_with_the_panel_open_at_every_size)
     viz_panels_free(v);
     vt_free(&f);
 }
+
+Test(panel, a_task_traceback_from_the_detail_text)
+{
+    vt_feed_t f;
+    tasks(&f, 3);
+    viz_scene_t *s = vt_scene_at(&f, 100000, 0);
+    al_console_snapshot_t *snap = viz_player_snapshot(f.player);
+    cr_assert(al_console_snapshot_set_detail(snap, 2, "stack traceback:\n\tfetch.lua:12: in f"));
+    viz_selection_t sel = {.kind = VIZ_SEL_TASK, .id = 2};
+    viz_panel_build(&s->panel, snap, NULL, NULL, 0, &s->view.panel, &sel);
+    cr_assert_str_eq(s->panel.details.traceback, "stack traceback:\n\tfetch.lua:12: in f");
+    sel.id = 3;
+    viz_panel_build(&s->panel, snap, NULL, NULL, 0, &s->view.panel, &sel);
+    cr_assert_eq(s->panel.details.traceback[0], 0, "task 3 has none");
+    al_console_snapshot_free(snap);
+    vt_free(&f);
+}

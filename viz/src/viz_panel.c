@@ -8,14 +8,6 @@
 
 #include "viz_panel.h"
 
-/* LEAD-DETAIL: the console model is getting an optional per-task text (a
- * Lua traceback). When al_console_task_t has it, define this to copy it:
- *   #define VIZ_PANEL_TASK_DETAIL(t) ((t)->detail)
- * Until then the details show no traceback. */
-#ifndef VIZ_PANEL_TASK_DETAIL
-#define VIZ_PANEL_TASK_DETAIL(t) ((const char *)NULL)
-#endif
-
 static const char *const viz__col_names[VIZ_PANEL_COLS] = {"task", "state", "polls",     "wakes",
                                                            "busy", "sched", "last poll", "idle"};
 
@@ -287,9 +279,8 @@ static void viz__task_details(viz_panel_details_t *d, const al_console_snapshot_
               t->poll_max_ns);
     viz__hist(&d->sched, have_s ? &hs : NULL, t->sched_p50_ns, t->sched_p90_ns, t->sched_p99_ns,
               t->sched_max_ns);
-    const char *detail = VIZ_PANEL_TASK_DETAIL(t);
-    if (detail && detail[0])
-        snprintf(d->traceback, sizeof d->traceback, "%s", detail);
+    if (t->detail && t->detail[0]) /* a Lua traceback, from the model's detail source */
+        snprintf(d->traceback, sizeof d->traceback, "%s", t->detail);
 }
 
 static void viz__worker_details(viz_panel_details_t *d, const al_console_snapshot_t *snap,

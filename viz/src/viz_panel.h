@@ -12,7 +12,9 @@
  *   - the lints that fired up to the moment shown (al_lint.h), newest first;
  *   - details of the selection: for a task, its poll-time and scheduled-time
  *     percentiles and histograms, what it waits on and since when, where it
- *     is, and its Lua traceback when the recording carries one; for a worker,
+ *     is, and its detail text (a Lua task's traceback) when the snapshot has
+ *     one (al_console_task_t.detail: a live model with a detail source;
+ *     recordings carry none); for a worker,
  *     its state and counters; for a resource, its holder, waiters and wait
  *     times.
  *
@@ -89,9 +91,8 @@ typedef struct viz_panel_details {
     uint32_t num_lines;
     bool have_hist;
     viz_panel_hist_t poll, sched;
-    /* The task's Lua traceback, when the recording carries one.
-     * LEAD-DETAIL: filled from al_console_task_t.detail once the console
-     * model has it (see viz_panel.c, VIZ_PANEL_TASK_DETAIL). */
+    /* The task's detail text (al_console_task_t.detail: a Lua task's
+     * traceback, from the console model's detail source), "" if none. */
     char traceback[1024];
 } viz_panel_details_t;
 
