@@ -62,7 +62,9 @@ Test(panel, sort_by_keys_and_headings)
     vt_feed_t f;
     viz_panels_t *v = NULL;
     tasks(&f, 10);
-    viz_scene_t *s = with_panel(&f, &v, 100000);
+    viz_scene_t *s = vt_scene_at(&f, 100000, 0);
+    s->view.panel.open = true;
+    s = with_panel(&f, &v, 100000);
     cr_assert_eq(s->panel.tasks_total, 10);
     cr_assert_eq(s->panel.num_rows, 10);
     cr_assert_eq(s->panel.rows[0].id, 1, "by id at first");
@@ -85,8 +87,6 @@ Test(panel, sort_by_keys_and_headings)
     cr_assert_eq(s->panel.rows[0].busy_ns, 80000);
 
     /* A click on the "idle" heading of the open panel. */
-    s->view.panel.open = true;
-    s = with_panel(&f, &v, 100000);
     viz_layout_t l;
     viz_layout_compute(&l, s, 1280, 800);
     cr_assert(!viz_rect_empty(l.panel.area));
@@ -115,6 +115,9 @@ Test(panel, the_selected_task_stays_in_view)
     tasks(&f, 100);
     viz_scene_t *s = vt_scene_at(&f, 100000, 0);
     s->view.sel = (viz_selection_t){.kind = VIZ_SEL_TASK, .id = 90};
+    s = with_panel(&f, &v, 100000);
+    cr_assert_eq(s->panel.num_rows, 0, "no table while the panel is closed");
+    s->view.panel.open = true;
     s = with_panel(&f, &v, 100000);
     cr_assert_eq(s->panel.tasks_total, 100);
     cr_assert_eq(s->panel.num_rows, VIZ_PANEL_ROWS);

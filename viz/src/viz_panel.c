@@ -112,7 +112,6 @@ static int viz__cmp(const void *a, const void *b)
 static void viz__table(viz_panel_t *p, const al_console_snapshot_t *snap,
                        const viz_panel_view_t *view, const viz_selection_t *sel)
 {
-    p->tasks_total = (uint32_t)snap->num_tasks;
     if (snap->num_tasks == 0)
         return;
     viz_panel_row_t *all = malloc(snap->num_tasks * sizeof *all);
@@ -340,7 +339,9 @@ void viz_panel_build(viz_panel_t *p, const al_console_snapshot_t *snap, al_conso
                      const viz_panel_view_t *view, const viz_selection_t *sel)
 {
     memset(p, 0, sizeof *p);
-    viz__table(p, snap, view, sel);
+    p->tasks_total = (uint32_t)snap->num_tasks;
+    if (view->open) /* sorting every task each frame only when the table is seen */
+        viz__table(p, snap, view, sel);
     viz__lints(p, snap, findings, num_findings);
     viz_panel_details_t *d = &p->details;
     d->kind = sel->kind;

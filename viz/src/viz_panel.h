@@ -3,7 +3,8 @@
  * data in the scene (viz_scene_t.panel), drawn on the right of the window
  * when open (key Tab).
  *
- *   - the task table: one row per task (live ones, then the finished ones
+ *   - the task table (filled only while the panel is open: sorting every
+ *     task each frame is not free): one row per task (live ones, then the finished ones
  *     the console model retains) with its state, polls, wakes, busy / idle /
  *     scheduled time and when it was last polled; sorted by a column (keys
  *     1-6 or a click on a heading; the same column again reverses the
