@@ -4,11 +4,12 @@
  *
  * The panel, when open (scene->view.panel.open), takes the right part of
  * the body (a third of the width, 300 to 460 px) if the floor keeps at
- * least 300 px: the task table at the top (headings, then rows), the lints
- * below it, the selection's details at the bottom. The metrics strip takes
- * a band at the bottom of what remains for the floor, when the body is at
- * least 400 x 260. A smaller window drops them (the panel first): every
- * size still lays out without overlap.
+ * least 300 px (a body of 600 x 200 or more): the task table at the top
+ * (headings, then rows), the lints below it, the selection's details at
+ * the bottom. The metrics strip takes a band at the bottom of what remains
+ * for the floor, when that is at least 400 x 260 and the lanes keep room for
+ * two lines of text each (up to 16 lanes). A smaller window drops them:
+ * every size still lays out without overlap.
  */
 #ifndef VIZ_PANEL_LAYOUT_H
 #define VIZ_PANEL_LAYOUT_H
