@@ -2,11 +2,12 @@
  * viz_metrics.h — the metrics strip: alive tasks, queued tasks and busy %
  * over time, as small sparklines under the runtime floor.
  *
- * A sampler (viz_metrics_t) follows a recording with a console model of its
- * own and takes a sample at the end of every bucket of trace time: the
- * alive tasks and the tasks in run queues (inject + every local queue and
- * LIFO slot) at that moment, and the workers' busy share during the bucket
- * (busy time added over all workers / (bucket length x workers)). Samples
+ * A sampler (viz_metrics_t) counts the recording's events (O(1) each, see
+ * viz_metrics.c) and takes a sample at the end of every bucket of trace
+ * time: the alive tasks and the tasks in run queues (scheduled and not yet
+ * polled: inject, local queues, LIFO slots) at that moment, and the
+ * workers' busy share during the bucket (poll time over all workers /
+ * (bucket length x workers)). Samples
  * are taken up to the moment shown, so the strip grows as the playback
  * advances and is never ahead of the floor. The bucket length is the
  * recording's span / VIZ_METRIC_SAMPLES (at least 100 us); a recording that

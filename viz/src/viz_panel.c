@@ -73,67 +73,82 @@ static void viz__row(viz_panel_row_t *r, const al_console_task_t *t, uint64_t no
     r->last_poll_ago_ns = !r->never_polled && now > t->last_poll_ns ? now - t->last_poll_ns : 0;
 }
 
-static uint64_t viz__key(const viz_panel_row_t *r, unsigned col)
+/* The sort key of task t in column col. */
+static uint64_t viz__key(const al_console_task_t *t, unsigned col, uint64_t now)
 {
     switch (col) {
     case VIZ_COL_STATE:
-        return r->state;
+        return t->state;
     case VIZ_COL_POLLS:
-        return r->polls;
+        return t->polls;
     case VIZ_COL_WAKES:
-        return r->wakes;
+        return t->wakes;
     case VIZ_COL_BUSY:
-        return r->busy_ns;
+        return t->busy_ns;
     case VIZ_COL_SCHED:
-        return r->sched_ns;
+        return t->scheduled_ns;
     case VIZ_COL_IDLE:
-        return r->idle_ns;
-    case VIZ_COL_LAST_POLL:
-        return r->never_polled ? UINT64_MAX : r->last_poll_ago_ns;
+        return t->idle_ns;
+    case VIZ_COL_LAST_POLL: /* how long ago; never polled sorts last */
+        return t->polls == 0 ? UINT64_MAX : now > t->last_poll_ns ? now - t->last_poll_ns : 0;
     default:
-        return r->id;
+        return t->id;
     }
 }
 
-/* qsort has no context argument: the order is passed through these (the
- * panel is built on one thread at a time: the window's, or a test's). */
-static _Thread_local unsigned viz__sort_col;
-static _Thread_local bool viz__sort_asc;
+typedef struct {
+    uint64_t key, id;
+    size_t index; /* in the snapshot */
+} viz__ranked_t;
 
-static int viz__cmp(const void *a, const void *b)
+/* Whether a goes before b (ties: by id, so the order is stable). */
+static bool viz__before(const viz__ranked_t *a, const viz__ranked_t *b, bool asc)
 {
-    const viz_panel_row_t *x = a, *y = b;
-    uint64_t kx = viz__key(x, viz__sort_col), ky = viz__key(y, viz__sort_col);
-    if (kx != ky)
-        return (kx < ky) == viz__sort_asc ? -1 : 1;
-    return x->id < y->id ? -1 : x->id > y->id; /* ties: by id, so the order is stable */
+    if (a->key != b->key)
+        return (a->key < b->key) == asc;
+    return a->id < b->id;
 }
 
+/* The first VIZ_PANEL_ROWS tasks in the chosen order, kept sorted as the
+ * snapshot is scanned once: O(tasks x log rows), and only the rows kept are
+ * formatted (every frame, with up to 100,000 tasks). */
 static void viz__table(viz_panel_t *p, const al_console_snapshot_t *snap,
                        const viz_panel_view_t *view, const viz_selection_t *sel)
 {
-    if (snap->num_tasks == 0)
-        return;
-    viz_panel_row_t *all = malloc(snap->num_tasks * sizeof *all);
-    if (!all) { /* out of memory: the first rows by id */
-        for (size_t i = 0; i < snap->num_tasks && p->num_rows < VIZ_PANEL_ROWS; i++)
-            viz__row(&p->rows[p->num_rows++], &snap->tasks[i], snap->now_ns);
-        return;
+    unsigned col = view->sort < VIZ_PANEL_COLS ? view->sort : VIZ_COL_TASK;
+    bool asc = viz_panel_ascending(view);
+    viz__ranked_t best[VIZ_PANEL_ROWS];
+    uint32_t n = 0;
+    for (size_t i = 0; i < snap->num_tasks; i++) {
+        const al_console_task_t *t = &snap->tasks[i];
+        viz__ranked_t r = {viz__key(t, col, snap->now_ns), t->id, i};
+        if (n == VIZ_PANEL_ROWS && !viz__before(&r, &best[n - 1], asc))
+            continue;
+        uint32_t lo = 0, hi = n; /* the first place r goes before */
+        while (lo < hi) {
+            uint32_t mid = (lo + hi) / 2;
+            if (viz__before(&r, &best[mid], asc))
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        uint32_t keep = n < VIZ_PANEL_ROWS ? n : VIZ_PANEL_ROWS - 1;
+        memmove(&best[lo + 1], &best[lo], (keep - lo) * sizeof best[0]);
+        best[lo] = r;
+        if (n < VIZ_PANEL_ROWS)
+            n++;
     }
-    for (size_t i = 0; i < snap->num_tasks; i++)
-        viz__row(&all[i], &snap->tasks[i], snap->now_ns);
-    viz__sort_col = view->sort < VIZ_PANEL_COLS ? view->sort : VIZ_COL_TASK;
-    viz__sort_asc = viz_panel_ascending(view);
-    qsort(all, snap->num_tasks, sizeof *all, viz__cmp);
-    p->num_rows = snap->num_tasks < VIZ_PANEL_ROWS ? (uint32_t)snap->num_tasks : VIZ_PANEL_ROWS;
-    memcpy(p->rows, all, p->num_rows * sizeof *all);
-    if (sel->kind == VIZ_SEL_TASK && viz_panel_row_of(p, sel->id) < 0)
-        for (size_t i = p->num_rows; i < snap->num_tasks; i++)
-            if (all[i].id == sel->id) {
-                p->rows[p->num_rows - 1] = all[i]; /* the selection stays in view */
-                break;
-            }
-    free(all);
+    p->num_rows = n;
+    bool selected_listed = false;
+    for (uint32_t k = 0; k < n; k++) {
+        viz__row(&p->rows[k], &snap->tasks[best[k].index], snap->now_ns);
+        selected_listed |= sel->kind == VIZ_SEL_TASK && best[k].id == sel->id;
+    }
+    if (sel->kind == VIZ_SEL_TASK && !selected_listed && n == VIZ_PANEL_ROWS) {
+        const al_console_task_t *t = al_console_find_task(snap, sel->id);
+        if (t) /* the selection stays in view, in the last row */
+            viz__row(&p->rows[n - 1], t, snap->now_ns);
+    }
 }
 
 /* ---- lints ---- */
