@@ -90,6 +90,19 @@ static int viz__open(viz__win_t *w, const viz_window_opts_t *o, char *err, size_
     return 0;
 }
 
+/* A click selects what the last frame drew there (window coordinates are
+ * scaled to the renderer's pixels, which differ on high-DPI displays). */
+static void viz__click(viz__win_t *w, int x, int y)
+{
+    int ww = 0, wh = 0;
+    SDL_GetWindowSize(w->win, &ww, &wh);
+    if (ww > 0 && wh > 0) {
+        x = x * w->layout.w / ww;
+        y = y * w->layout.h / wh;
+    }
+    viz_select_hit(w->scene, viz_layout_hit(&w->layout, w->scene, x, y));
+}
+
 /* A key: false to quit. */
 static bool viz__key(viz_player_t *p, SDL_Keycode k)
 {
@@ -181,7 +194,7 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
                      !viz__key(p, e.key.keysym.sym))
                 running = false;
             else if (e.type == SDL_MOUSEBUTTONDOWN && e.button.button == SDL_BUTTON_LEFT)
-                viz_select_hit(w.scene, viz_layout_hit(&w.layout, w.scene, e.button.x, e.button.y));
+                viz__click(&w, e.button.x, e.button.y);
         }
         uint64_t t = SDL_GetTicks64();
         viz_player_tick(p, (t - last) * 1000000ull);
