@@ -1,7 +1,7 @@
 /*
  * test_refimg.c — reference images: a few known scenes rendered headless
- * at 640x360 (800x450 for the deadlock's loop) and compared with the PNGs committed in tests/viz/ref/, with a
- * tolerance (fonts and SDL versions may move a pixel or shade):
+ * at 640x360 (800x450 for the deadlock's loop) and compared with the PNGs committed in
+ * tests/viz/ref/, with a tolerance (fonts and SDL versions may move a pixel or shade):
  *
  *   a pixel differs when any channel differs by more than VT_PIXEL_TOL;
  *   the image matches when at most VT_ALLOWED of its pixels differ.
@@ -28,8 +28,8 @@
 
 #define VT_REF_W 640
 #define VT_REF_H 360
-#define VT_PIXEL_TOL 40   /* per channel, of 255 */
-#define VT_ALLOWED 0.004  /* share of pixels that may differ */
+#define VT_PIXEL_TOL 40  /* per channel, of 255 */
+#define VT_ALLOWED 0.004 /* share of pixels that may differ */
 
 /* Render s at w x h and compare it with tests/viz/ref/NAME.png. */
 static void check_ref(const viz_scene_t *s, const char *name, int rw, int rh)
@@ -50,8 +50,7 @@ static void check_ref(const viz_scene_t *s, const char *name, int rw, int rh)
     uint8_t *want = NULL;
     int w = 0, h = 0;
     cr_assert_eq(viz_png_read(ref, &want, &w, &h, err, sizeof err), 0,
-                 "%s (run the tests from the repository's root; VIZ_UPDATE_REFS=1 makes it)",
-                 err);
+                 "%s (run the tests from the repository's root; VIZ_UPDATE_REFS=1 makes it)", err);
     cr_assert(w == rw && h == rh, "%s is %dx%d, the frame %dx%d", ref, w, h, rw, rh);
     /* the frame as RGBA rows, like the reference */
     SDL_Surface *rgba = SDL_ConvertSurfaceFormat(surf, SDL_PIXELFORMAT_RGBA32, 0);
@@ -61,8 +60,8 @@ static void check_ref(const viz_scene_t *s, const char *name, int rw, int rh)
     cr_assert(d);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
-            const uint8_t *a = (const uint8_t *)rgba->pixels + (size_t)y * (size_t)rgba->pitch +
-                               4 * (size_t)x;
+            const uint8_t *a =
+                (const uint8_t *)rgba->pixels + (size_t)y * (size_t)rgba->pitch + 4 * (size_t)x;
             const uint8_t *b = want + ((size_t)y * (size_t)w + (size_t)x) * 4;
             uint8_t *o = d + ((size_t)y * (size_t)w + (size_t)x) * 4;
             bool bad = false;
@@ -79,8 +78,8 @@ static void check_ref(const viz_scene_t *s, const char *name, int rw, int rh)
         snprintf(actual, sizeof actual, "%s/refimg-%s-actual.png", out_dir, name);
         snprintf(diff, sizeof diff, "%s/refimg-%s-diff.png", out_dir, name);
         viz_png_write(rgba, actual, err, sizeof err);
-        SDL_Surface *ds = SDL_CreateRGBSurfaceWithFormatFrom(d, w, h, 32, w * 4,
-                                                             SDL_PIXELFORMAT_RGBA32);
+        SDL_Surface *ds =
+            SDL_CreateRGBSurfaceWithFormatFrom(d, w, h, 32, w * 4, SDL_PIXELFORMAT_RGBA32);
         if (ds) {
             viz_png_write(ds, diff, err, sizeof err);
             SDL_FreeSurface(ds);
