@@ -171,10 +171,10 @@ Test(deadlock, recorded_lock_order_deadlock, .init = record, .fini = cleanup, .t
     cr_assert(strstr(s->deadlock.text, "report waits for mutex"), "%s", s->deadlock.text);
     cr_assert(strstr(s->deadlock.text, "\"accounts\" (held by transfer)"), "%s", s->deadlock.text);
     /* The lint engine found it too: the panel lists the finding. */
-    bool found = false;
-    for (uint32_t i = 0; i < s->panel.num_lints; i++)
-        found |= s->panel.lints[i].lint == AL_LINT_DEADLOCK;
-    cr_assert(found, "the deadlock lint is in the panel (%u lints)", s->panel.num_lints);
+    cr_assert_geq(s->panel.num_lints, 1);
+    cr_assert_eq(s->panel.lints[0].lint, AL_LINT_DEADLOCK, "the deadlock lint, first");
+    cr_assert(s->panel.lints[0].now, "firing now: both still wait");
+    cr_assert_geq(s->panel.lints_now, 1);
 
     /* Drawn: the waiter chips inside the resources are framed in red. */
     viz_layout_t l;
@@ -193,6 +193,22 @@ Test(deadlock, recorded_lock_order_deadlock, .init = record, .fini = cleanup, .t
     }
     cr_assert_gt(reds, chip.w / 2, "the frame above the waiter chip is red (%d px)", reds);
     SDL_FreeSurface(surf);
+
+    /* At the end the runtime has shut down and cancelled both: the finding
+     * stays listed, no longer firing. */
+    cr_assert_eq(viz_player_seek_ns(p, viz_player_end_ns(p)), 0);
+    snap = viz_player_snapshot(p);
+    viz_scene_build(s, snap, p->motion, &o);
+    cr_assert_eq(viz_panels_update(v, s, p, snap), 0);
+    al_console_snapshot_free(snap);
+    cr_assert_eq(s->deadlock.len, 0, "no cycle once both are cancelled");
+    bool listed = false;
+    for (uint32_t i = 0; i < s->panel.num_lints; i++)
+        if (s->panel.lints[i].lint == AL_LINT_DEADLOCK) {
+            listed = true;
+            cr_assert(!s->panel.lints[i].now);
+        }
+    cr_assert(listed, "fired so far");
 
     viz_panels_free(v);
     viz_scene_free(s);

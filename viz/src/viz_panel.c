@@ -153,22 +153,50 @@ static void viz__table(viz_panel_t *p, const al_console_snapshot_t *snap,
 
 /* ---- lints ---- */
 
+/* Whether finding f still holds as of the snapshot (see viz_panel_lint_t). */
+static bool viz__lint_now(const al_console_snapshot_t *snap, const al_lint_finding_t *f)
+{
+    const al_console_task_t *t = f->task ? al_console_find_task(snap, f->task) : NULL;
+    if (!t || t->state == AL_TASK_DONE)
+        return false;
+    switch (f->lint) {
+    case AL_LINT_DEADLOCK:
+        return t->state == AL_TASK_IDLE && t->waiting_kind == AL_WAIT_RESOURCE;
+    case AL_LINT_LOST_WAKER:
+        return t->state == AL_TASK_IDLE && t->wakers_alive <= 0;
+    case AL_LINT_NEVER_YIELDED:
+        return (t->state == AL_TASK_RUNNING || t->state == AL_TASK_BLOCKED) &&
+               t->last_poll_ns <= f->ts_ns;
+    case AL_LINT_SELF_WAKES:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void viz__lints(viz_panel_t *p, const al_console_snapshot_t *snap,
                        const al_lint_finding_t *f, size_t n)
 {
-    for (size_t i = n; i-- > 0;) { /* newest first */
-        if (f[i].ts_ns > snap->now_ns)
-            continue;
-        p->lints_total++;
-        if (p->num_lints >= VIZ_PANEL_LINTS)
-            continue;
-        viz_panel_lint_t *l = &p->lints[p->num_lints++];
-        l->lint = f[i].lint;
-        l->ago_ns = snap->now_ns - f[i].ts_ns;
-        l->task = f[i].task;
-        l->resource = f[i].resource;
-        snprintf(l->message, sizeof l->message, "%s", f[i].message);
-    }
+    /* Two passes, newest first: the findings still true now, then the rest. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = n; i-- > 0;) {
+            if (f[i].ts_ns > snap->now_ns)
+                continue;
+            bool now = viz__lint_now(snap, &f[i]);
+            if (now != (pass == 0))
+                continue;
+            p->lints_total++;
+            p->lints_now += now;
+            if (p->num_lints >= VIZ_PANEL_LINTS)
+                continue;
+            viz_panel_lint_t *l = &p->lints[p->num_lints++];
+            l->lint = f[i].lint;
+            l->now = now;
+            l->ago_ns = snap->now_ns - f[i].ts_ns;
+            l->task = f[i].task;
+            l->resource = f[i].resource;
+            snprintf(l->message, sizeof l->message, "%s", f[i].message);
+        }
 }
 
 /* ---- details ---- */

@@ -10,7 +10,9 @@
  *     1-6 or a click on a heading; the same column again reverses the
  *     order). The first VIZ_PANEL_ROWS rows are kept, and the selected task
  *     always (it replaces the last row when it sorts further down);
- *   - the lints that fired up to the moment shown (al_lint.h), newest first;
+ *   - the lints that fired up to the moment shown (al_lint.h): those still
+ *     true at that moment first ("firing now"), then the others, newest
+ *     first within each;
  *   - details of the selection: for a task, its poll-time and scheduled-time
  *     percentiles and histograms, what it waits on and since when, where it
  *     is, and its detail text (a Lua task's traceback) when the snapshot has
@@ -72,6 +74,11 @@ typedef struct viz_panel_row {
 
 typedef struct viz_panel_lint {
     uint32_t lint; /* al_lint_id_t */
+    /* Still true at the moment shown: the deadlocked / lost-waker task still
+     * waits, the never-yielded poll still runs, the self-waking task is still
+     * alive. Long polls are over once reported; task-leak, blocking-pool and
+     * channel findings are not re-checked (false). */
+    bool now;
     uint64_t ago_ns;
     uint64_t task, resource;
     char message[200]; /* the finding's text, cut to fit */
@@ -102,6 +109,7 @@ typedef struct viz_panel {
     uint32_t num_rows;
     viz_panel_row_t rows[VIZ_PANEL_ROWS];
     uint32_t lints_total; /* findings up to now */
+    uint32_t lints_now;   /* of which still true now (listed first) */
     uint32_t num_lints;
     viz_panel_lint_t lints[VIZ_PANEL_LINTS];
     viz_panel_details_t details;

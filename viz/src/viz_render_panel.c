@@ -98,7 +98,8 @@ static void viz__lints(viz_render_t *r, const viz_scene_t *s, const viz_layout_t
     const viz_panel_t *p = &s->panel;
     char buf[256], d[32];
     int line = l->line_h;
-    snprintf(buf, sizeof buf, "lints fired so far (%u)", p->lints_total);
+    snprintf(buf, sizeof buf, "lints: %u firing now, %u fired so far", p->lints_now,
+             p->lints_total);
     viz_render_text(r, buf, VIZ_TXT_SMALL_BOLD, p->lints_total ? VIZ_BAR_MEDIUM : VIZ_TEXT,
                     (viz_rect_t){a.x, a.y, a.w, line}, 0);
     if (!p->num_lints)
@@ -108,8 +109,12 @@ static void viz__lints(viz_render_t *r, const viz_scene_t *s, const viz_layout_t
     for (uint32_t i = 0; i < p->num_lints && y + 2 * line <= a.y + a.h; i++, y += 2 * line) {
         const viz_panel_lint_t *f = &p->lints[i];
         bool hl = viz_scene_task_highlighted(s, f->task);
-        snprintf(buf, sizeof buf, "%s, %s ago", al_lint_name(f->lint), viz__dur(d, f->ago_ns));
-        viz_render_text(r, buf, VIZ_TXT_SMALL_BOLD, hl ? VIZ_WAKE : VIZ_BAR_MEDIUM,
+        snprintf(buf, sizeof buf, "%s%s, fired %s ago", f->now ? "NOW  " : "",
+                 al_lint_name(f->lint), viz__dur(d, f->ago_ns));
+        viz_render_text(r, buf, VIZ_TXT_SMALL_BOLD,
+                        hl       ? VIZ_WAKE
+                        : f->now ? VIZ_BAR_MEDIUM
+                                 : VIZ_TEXT_DIM,
                         (viz_rect_t){a.x + 8, y, a.w - 8, line}, 0);
         viz_render_text(r, f->message, VIZ_TXT_SMALL, VIZ_TEXT,
                         (viz_rect_t){a.x + 8, y + line - 2, a.w - 8, line}, 0);
