@@ -428,7 +428,7 @@ Test(timeline, mouse_on_the_scrub_slider_seeks_and_dragging_the_tracks_pans)
     e.button.button = SDL_BUTTON_LEFT;
     e.button.x = g.bar.x + g.bar.w / 2;
     e.button.y = g.bar.y + g.bar.h / 2;
-    cr_assert(viz_tl_ui_mouse(ui, p, &e, band, 18));
+    cr_assert(viz_tl_ui_mouse(ui, p, &e, e.button.x, e.button.y, band, 18));
     uint64_t mid = viz_tl_scrub_time(&g, start, end, e.button.x);
     cr_assert_eq(p->now_ns, mid);
     cr_assert_eq(p->pos, viz_recording_count_until(f.rec, mid));
@@ -437,14 +437,15 @@ Test(timeline, mouse_on_the_scrub_slider_seeks_and_dragging_the_tracks_pans)
     SDL_Event m = {.type = SDL_MOUSEMOTION};
     m.motion.x = g.bar.x - 50;
     m.motion.y = e.button.y;
-    cr_assert(viz_tl_ui_mouse(ui, p, &m, band, 18));
+    cr_assert(viz_tl_ui_mouse(ui, p, &m, m.motion.x, m.motion.y, band, 18));
     cr_assert_eq(p->now_ns, start);
     cr_assert_eq(p->pos, 0);
     SDL_Event up = {.type = SDL_MOUSEBUTTONUP};
     up.button.button = SDL_BUTTON_LEFT;
-    cr_assert(viz_tl_ui_mouse(ui, p, &up, band, 18));
+    cr_assert(viz_tl_ui_mouse(ui, p, &up, up.button.x, up.button.y, band, 18));
     m.motion.x = g.bar.x + g.bar.w;
-    cr_assert_not(viz_tl_ui_mouse(ui, p, &m, band, 18), "no drag after the button is up");
+    cr_assert_not(viz_tl_ui_mouse(ui, p, &m, m.motion.x, m.motion.y, band, 18),
+                  "no drag after the button is up");
     cr_assert_eq(p->pos, 0);
 
     /* Drag on the tracks 100 px to the left: the window moves later. */
@@ -454,11 +455,11 @@ Test(timeline, mouse_on_the_scrub_slider_seeks_and_dragging_the_tracks_pans)
     uint64_t t0 = ui->model->t0;
     e.button.x = g.plot.x + 300;
     e.button.y = g.plot.y + 2;
-    cr_assert(viz_tl_ui_mouse(ui, p, &e, band, 18));
+    cr_assert(viz_tl_ui_mouse(ui, p, &e, e.button.x, e.button.y, band, 18));
     m.motion.x = e.button.x - 100;
     m.motion.y = e.button.y;
-    cr_assert(viz_tl_ui_mouse(ui, p, &m, band, 18));
-    cr_assert(viz_tl_ui_mouse(ui, p, &up, band, 18));
+    cr_assert(viz_tl_ui_mouse(ui, p, &m, m.motion.x, m.motion.y, band, 18));
+    cr_assert(viz_tl_ui_mouse(ui, p, &up, up.button.x, up.button.y, band, 18));
     cr_assert_not(ui->view.follow);
     cr_assert_eq(viz_tl_ui_frame(ui, p, 1280), 0);
     uint64_t moved = ui->model->t0 - t0, want = 100 * (uint64_t)400000 / (uint64_t)g.plot.w;
@@ -467,7 +468,7 @@ Test(timeline, mouse_on_the_scrub_slider_seeks_and_dragging_the_tracks_pans)
     cr_assert_eq(p->now_ns, US(500), "panning does not move the player");
     /* A click outside the band is not the timeline's. */
     e.button.y = 10;
-    cr_assert_not(viz_tl_ui_mouse(ui, p, &e, band, 18));
+    cr_assert_not(viz_tl_ui_mouse(ui, p, &e, e.button.x, e.button.y, band, 18));
     viz_tl_ui_free(ui);
     viz_player_free(p);
     vt_free(&f);

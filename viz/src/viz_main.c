@@ -12,6 +12,7 @@
 
 #include "al_error.h"
 #include "viz_main.h"
+#include "viz_panels.h"
 #include "viz_player.h"
 #include "viz_recording.h"
 #include "viz_scene.h"
@@ -41,6 +42,8 @@ void viz_usage(FILE *out)
                  "           window (default: a quarter of the recording); --no-timeline\n"
                  "           leaves the timeline band out of pictures; --keyframe-mb N the\n"
                  "           memory for seek keyframes (default 256)\n"
+                 "           --panel opens the console panel (Tab in the window);\n"
+                 "           --select task:ID | worker:N | resource:ID selects (a click)\n"
                  "  timeline keys: Z/X zoom, [ ] pan, 0 follow the playhead, N / Shift+N next /\n"
                  "           previous event of a kind, K the kind (lint steal park block panic\n"
                  "           any); drag on the scrub slider seeks\n"
@@ -55,6 +58,7 @@ typedef struct {
     size_t at_n;
     double keyframe_mb;
     int w, h;
+    viz_view_t view; /* --panel, --select */
 } viz__args_t;
 
 /* At most this many frames in one --frames run (a typo in --speed should not
@@ -80,6 +84,17 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(o, "--headless") == 0) {
             a->headless = true;
+        } else if (strcmp(o, "--panel") == 0) {
+            a->view.panel.open = true;
+        } else if (strcmp(o, "--select") == 0) {
+            if (!v || !viz_select_parse(v, &a->view.sel)) {
+                fprintf(stderr,
+                        "asynclab replay: --select wants task:ID, worker:N or resource:ID, "
+                        "not '%s'\n",
+                        v ? v : "nothing");
+                return 2;
+            }
+            i++;
         } else if (strcmp(o, "--no-timeline") == 0) {
             a->no_timeline = true;
         } else if (strcmp(o, "--keyframe-mb") == 0) {
@@ -265,10 +280,14 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a)
     }
     size_t n = (size_t)count;
     viz_scene_t *scene = viz_scene_new();
-    if (!scene) {
+    viz_panels_t *panels = viz_panels_new(p->rec);
+    if (!scene || !panels) {
         fprintf(stderr, "asynclab replay: out of memory\n");
+        viz_scene_free(scene);
+        viz_panels_free(panels);
         return 1;
     }
+    scene->view = a->view;
     int rc = 0;
     bool tty = isatty(2);
     viz_tl_ui_t *tl = NULL;
@@ -289,7 +308,12 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a)
             scene->timeline = NULL;
         viz_scene_opts_t so = {.anim_window_ns = (uint64_t)step_ns};
         viz_scene_build(scene, snap, p->motion, &so);
+        rc = viz_panels_update(panels, scene, p, snap) != 0;
         al_console_snapshot_free(snap);
+        if (rc) {
+            fprintf(stderr, "asynclab replay: out of memory\n");
+            break;
+        }
         char path[4096], err[512];
         snprintf(path, sizeof path, "%s/frame-%05zu.png", a->frames, i + 1);
         if (viz_shot_png(scene, a->w, a->h, NULL, path, err, sizeof err) != 0) {
@@ -303,6 +327,7 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a)
         fprintf(stderr, "\n");
     viz_scene_free(scene);
     viz_tl_ui_free(tl);
+    viz_panels_free(panels);
     if (rc == 0)
         fprintf(stderr,
                 "asynclab replay: wrote %zu frames to %s (%.0f fps, %g trace s per s).\n"
@@ -327,9 +352,18 @@ static int viz__headless(viz_player_t *p, const viz__args_t *a)
     if (a->screenshot && !a->no_timeline && viz__timeline(p, a, &tl) == 0)
         scene->timeline = tl->model;
     viz_scene_opts_t so = {.anim_window_ns = VIZ__HEADLESS_ANIM_NS};
+    scene->view = a->view;
     viz_scene_build(scene, snap, p->motion, &so);
+    viz_panels_t *panels = viz_panels_new(p->rec);
+    int rc = panels ? viz_panels_update(panels, scene, p, snap) : 1;
+    viz_panels_free(panels);
     al_console_snapshot_free(snap);
-    int rc = 0;
+    if (rc != 0) {
+        fprintf(stderr, "asynclab replay: out of memory\n");
+        viz_scene_free(scene);
+        viz_tl_ui_free(tl);
+        return 1;
+    }
     if (a->screenshot) {
         char err[512];
         if (viz_shot_png(scene, a->w, a->h, NULL, a->screenshot, err, sizeof err) != 0) {

@@ -11,13 +11,11 @@
 #ifndef VIZ_RENDER_H
 #define VIZ_RENDER_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include <SDL.h>
 
 #include "viz_layout.h"
-#include "viz_palette.h"
 #include "viz_scene.h"
 
 #define VIZ_DEFAULT_FONT "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -33,13 +31,6 @@ const char *viz_render_font_path(const char *font_path);
 int viz_render_new(SDL_Renderer *sdl, const char *font_path, viz_render_t **out, char *err,
                    size_t cap);
 void viz_render_free(viz_render_t *r);
-
-/* For parts drawn in their own files (the timeline band): the SDL renderer,
- * and text in rect (vertically centred, from its left edge + pad, cut with
- * an ellipsis to fit); returns the width drawn. */
-SDL_Renderer *viz_render_sdl(viz_render_t *r);
-int viz_render_text(viz_render_t *r, const char *s, bool small, bool bold, viz_color_t c,
-                    viz_rect_t rect, int pad);
 
 /* Draw the whole frame (clears first; does not present). */
 void viz_render_draw(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l);

@@ -125,8 +125,8 @@ static void viz__scrub_to(viz_tl_ui_t *ui, viz_player_t *p, const viz_tl_geom_t 
     ui->view.follow = true;
 }
 
-bool viz_tl_ui_mouse(viz_tl_ui_t *ui, viz_player_t *p, const SDL_Event *e, viz_rect_t band,
-                     int line_h)
+bool viz_tl_ui_mouse(viz_tl_ui_t *ui, viz_player_t *p, const SDL_Event *e, int x, int y,
+                     viz_rect_t band, int line_h)
 {
     viz_tl_geom_t g;
     viz_tl_geom(&g, band, ui->model->num_tracks, line_h);
@@ -135,29 +135,29 @@ bool viz_tl_ui_mouse(viz_tl_ui_t *ui, viz_player_t *p, const SDL_Event *e, viz_r
     case SDL_MOUSEBUTTONDOWN:
         if (e->button.button != SDL_BUTTON_LEFT)
             return false;
-        if (viz__in(g.scrub, e->button.x, e->button.y)) {
+        if (viz__in(g.scrub, x, y)) {
             p->playing = false;
             ui->view.drag_scrub = true;
-            viz__scrub_to(ui, p, &g, e->button.x);
+            viz__scrub_to(ui, p, &g, x);
             return true;
         }
-        if (viz__in(g.plot, e->button.x, e->button.y)) {
+        if (viz__in(g.plot, x, y)) {
             viz_tl_view_pan(&ui->view, 0, p->now_ns, viz_player_start_ns(p),
                             viz_player_end_ns(p)); /* stop following, stay put */
             ui->view.drag_plot = true;
-            ui->view.drag_x = e->button.x;
+            ui->view.drag_x = x;
             ui->view.drag_center_ns = ui->view.center_ns;
             return true;
         }
         return false;
     case SDL_MOUSEMOTION:
         if (ui->view.drag_scrub) {
-            viz__scrub_to(ui, p, &g, e->motion.x);
+            viz__scrub_to(ui, p, &g, x);
             return true;
         }
         if (ui->view.drag_plot && g.plot.w > 0) {
             double ns_per_px = (double)(tl->t1 - tl->t0) / g.plot.w;
-            int64_t moved = (int64_t)((ui->view.drag_x - e->motion.x) * ns_per_px);
+            int64_t moved = (int64_t)((ui->view.drag_x - x) * ns_per_px);
             ui->view.center_ns = ui->view.drag_center_ns;
             viz__pan(ui, p, moved);
             return true;

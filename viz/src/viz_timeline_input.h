@@ -43,8 +43,10 @@ int viz_tl_ui_frame(viz_tl_ui_t *ui, const viz_player_t *p, int w);
 
 /* A key press (mod: SDL_Keymod); true when the timeline used it. */
 bool viz_tl_ui_key(viz_tl_ui_t *ui, viz_player_t *p, SDL_Keycode k, uint16_t mod);
-/* A mouse event with the band at `band`; true when the timeline used it. */
-bool viz_tl_ui_mouse(viz_tl_ui_t *ui, viz_player_t *p, const SDL_Event *e, viz_rect_t band,
-                     int line_h);
+/* A mouse event (button, motion, wheel) with the pointer at (x, y) in the
+ * layout's pixels (the window scales them on high-DPI displays) and the
+ * band at `band`; true when the timeline used it. */
+bool viz_tl_ui_mouse(viz_tl_ui_t *ui, viz_player_t *p, const SDL_Event *e, int x, int y,
+                     viz_rect_t band, int line_h);
 
 #endif

@@ -7,6 +7,7 @@
 #include <SDL.h>
 
 #include "viz_layout.h"
+#include "viz_panels.h"
 #include "viz_render.h"
 #include "viz_scene.h"
 #include "viz_timeline_input.h"
@@ -23,6 +24,7 @@ typedef struct {
     viz_scene_t *scene;
     viz_layout_t layout;
     viz_tl_ui_t *timeline; /* the timeline band and scrub slider */
+    viz_panels_t *panels;  /* the console panel's and metrics strip's models */
 } viz__win_t;
 
 static void viz__close(viz__win_t *w)
@@ -34,6 +36,7 @@ static void viz__close(viz__win_t *w)
         SDL_DestroyWindow(w->win);
     viz_scene_free(w->scene);
     viz_tl_ui_free(w->timeline);
+    viz_panels_free(w->panels);
     SDL_Quit();
 }
 
@@ -89,6 +92,40 @@ static int viz__open(viz__win_t *w, const viz_player_t *p, const viz_window_opts
         return -1;
     }
     return 0;
+}
+
+/* A click selects what the last frame drew there (window coordinates are
+ * scaled to the renderer's pixels, which differ on high-DPI displays). */
+static void viz__click(viz__win_t *w, int x, int y)
+{
+    int ww = 0, wh = 0;
+    SDL_GetWindowSize(w->win, &ww, &wh);
+    if (ww > 0 && wh > 0) {
+        x = x * w->layout.w / ww;
+        y = y * w->layout.h / wh;
+    }
+    viz_select_hit(w->scene, viz_layout_hit(&w->layout, w->scene, x, y));
+}
+
+/* A mouse event for the timeline band, its pointer scaled as for clicks. */
+static bool viz__timeline_mouse(viz__win_t *w, viz_player_t *p, const SDL_Event *e)
+{
+    int x, y;
+    if (e->type == SDL_MOUSEBUTTONDOWN || e->type == SDL_MOUSEBUTTONUP)
+        x = e->button.x, y = e->button.y;
+    else if (e->type == SDL_MOUSEMOTION)
+        x = e->motion.x, y = e->motion.y;
+    else if (e->type == SDL_MOUSEWHEEL)
+        SDL_GetMouseState(&x, &y);
+    else
+        return false;
+    int ww = 0, wh = 0;
+    SDL_GetWindowSize(w->win, &ww, &wh);
+    if (ww > 0 && wh > 0) {
+        x = x * w->layout.w / ww;
+        y = y * w->layout.h / wh;
+    }
+    return viz_tl_ui_mouse(w->timeline, p, e, x, y, w->layout.timeline, w->layout.line_h);
 }
 
 /* A key: false to quit. */
@@ -165,6 +202,11 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
     viz__win_t w = {0};
     if (viz__open(&w, p, o, err, cap) != 0)
         return -1;
+    if (!(w.panels = viz_panels_new(p->rec))) {
+        snprintf(err, cap, "out of memory");
+        viz__close(&w);
+        return -1;
+    }
     w.timeline->throttle = true;
     bool running = true, bad = false;
     const char *script = o->script;
@@ -178,10 +220,13 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
                 running = false;
             else if (e.type == SDL_KEYDOWN &&
                      !viz_tl_ui_key(w.timeline, p, e.key.keysym.sym, e.key.keysym.mod) &&
+                     !viz_panels_key(&w.scene->view, e.key.keysym.sym) &&
                      !viz__key(p, e.key.keysym.sym))
                 running = false;
-            else
-                viz_tl_ui_mouse(w.timeline, p, &e, w.layout.timeline, w.layout.line_h);
+            else if (viz__timeline_mouse(&w, p, &e))
+                ; /* the timeline band or the scrub slider took it */
+            else if (e.type == SDL_MOUSEBUTTONDOWN && e.button.button == SDL_BUTTON_LEFT)
+                viz__click(&w, e.button.x, e.button.y);
         }
         uint64_t t = SDL_GetTicks64();
         viz_player_tick(p, (t - last) * 1000000ull);
@@ -201,7 +246,13 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
         w.scene->timeline = viz_tl_ui_frame(w.timeline, p, ow) == 0 ? w.timeline->model : NULL;
         viz_scene_opts_t so = {.anim_window_ns = (uint64_t)(p->speed * VIZ__ANIM_WALL_NS) + 1};
         viz_scene_build(w.scene, snap, p->motion, &so);
+        int prc = viz_panels_update(w.panels, w.scene, p, snap);
         al_console_snapshot_free(snap);
+        if (prc != 0) {
+            snprintf(err, cap, "out of memory");
+            viz__close(&w);
+            return -1;
+        }
 
         viz_layout_compute(&w.layout, w.scene, ow, oh);
         viz_render_draw(w.render, w.scene, &w.layout);

@@ -1,6 +1,10 @@
 /*
- * viz_timeline_draw.c — drawing the timeline band (see
- * viz_timeline_draw.h).
+ * viz_render_timeline.c — drawing the timeline band (the model in
+ * viz_timeline.h, placed by viz_timeline_view.h): track labels, spans
+ * (polls coloured by task, blocked red with stripes, parked dim, searching
+ * green), steal and wake arrows, the part after the playhead dimmed, the
+ * playhead, and the scrub slider with "event n of m" and the time. Part of
+ * the renderer (viz_render_internal.h).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,7 +12,8 @@
 #include "al_console.h"
 #include "al_event.h"
 #include "viz_palette.h"
-#include "viz_timeline_draw.h"
+#include "viz_render_internal.h"
+#include "viz_timeline.h"
 #include "viz_timeline_view.h"
 
 /* Task colours: distinct hues at similar lightness, none of them the
@@ -21,7 +26,7 @@ static const viz_color_t viz__task_colors[VIZ_TL_TASK_COLORS] = {
 
 #define VIZ__MANY VIZ_RGB(140, 150, 170) /* polls of several tasks, merged */
 
-viz_color_t viz_timeline_color(unsigned slot)
+static viz_color_t viz__task_fill(unsigned slot)
 {
     return viz__task_colors[slot % VIZ_TL_TASK_COLORS];
 }
@@ -80,14 +85,14 @@ static void viz__spans(viz_render_t *r, const viz_timeline_t *tl, const viz_tl_g
             switch (s->kind) {
             case VIZ_TL_POLL: {
                 viz_color_t c =
-                    s->task ? viz_timeline_color(viz_timeline_task_color(s->task)) : VIZ__MANY;
+                    s->task ? viz__task_fill(viz_timeline_task_color(s->task)) : VIZ__MANY;
                 viz__fill(sdl, x0, row.y + 1, w, row.h - 2, c);
                 if (w >= 40 && row.h >= 11 && s->task) {
                     const char *name = viz_timeline_task_name(tl, s->task);
                     char buf[48];
                     if (!name[0])
                         snprintf(buf, sizeof buf, "task %" PRIu64, s->task);
-                    viz_render_text(r, name[0] ? name : buf, true, false, VIZ_TEXT_DARK,
+                    viz_render_text(r, name[0] ? name : buf, VIZ_TXT_SMALL, VIZ_TEXT_DARK,
                                     (viz_rect_t){x0, row.y, w, row.h}, 2);
                 }
                 break;
@@ -107,8 +112,8 @@ static void viz__spans(viz_render_t *r, const viz_timeline_t *tl, const viz_tl_g
                                  al_block_kind_name(s->block_kind), s->block_detail);
                     else
                         snprintf(buf, sizeof buf, "blocked: %s", al_block_kind_name(s->block_kind));
-                    viz_render_text(r, buf, true, true, VIZ_TEXT, (viz_rect_t){x0, row.y, w, row.h},
-                                    3);
+                    viz_render_text(r, buf, VIZ_TXT_SMALL_BOLD, VIZ_TEXT,
+                                    (viz_rect_t){x0, row.y, w, row.h}, 3);
                 }
                 break;
             }
@@ -179,7 +184,7 @@ static void viz__scrub(viz_render_t *r, const viz_timeline_t *tl, const viz_tl_g
     viz_rect_t bar = g->bar;
     if (viz_rect_empty(bar))
         return;
-    viz_render_text(r, "scrub", true, false, VIZ_TEXT_DIM,
+    viz_render_text(r, "scrub", VIZ_TXT_SMALL, VIZ_TEXT_DIM,
                     (viz_rect_t){g->scrub.x, g->scrub.y, g->labels.w, g->scrub.h}, 6);
     viz__fill(sdl, bar.x, bar.y + bar.h / 2 - 2, bar.w, 4, VIZ_PANEL_LINE);
     int x = viz_tl_scrub_x(g, start, end, tl->now_ns);
@@ -190,8 +195,13 @@ static void viz__scrub(viz_render_t *r, const viz_timeline_t *tl, const viz_tl_g
     viz__fill(sdl, x - 3, bar.y, 7, bar.h, VIZ_TEXT);
 }
 
-void viz_timeline_draw(viz_render_t *r, const viz_timeline_t *tl, viz_rect_t band, int line_h)
+void viz_render_timeline(viz_render_t *r, const viz_scene_t *scene, const viz_layout_t *l)
 {
+    const viz_timeline_t *tl = scene->timeline;
+    viz_rect_t band = l->timeline;
+    int line_h = l->line_h;
+    if (!tl || viz_rect_empty(band))
+        return;
     SDL_Renderer *sdl = viz_render_sdl(r);
     viz_tl_geom_t g;
     viz_tl_geom(&g, band, tl->num_tracks, line_h);
@@ -210,19 +220,19 @@ void viz_timeline_draw(viz_render_t *r, const viz_timeline_t *tl, viz_rect_t ban
     snprintf(buf, sizeof buf, "timeline: %s shown%s%s   Z X zoom  [ ] pan  0 follow",
              viz__dur(d1, sizeof d1, tl->t1 - tl->t0), lod ? " (zoom in for every span)" : "",
              viz__wakes_shown(tl, &g) ? "" : " (zoom in for wakes)");
-    int tw = viz_render_text(r, buf, true, false, VIZ_TEXT_DIM, g.head, 6);
+    int tw = viz_render_text(r, buf, VIZ_TXT_SMALL, VIZ_TEXT_DIM, g.head, 6);
     snprintf(
         buf, sizeof buf, "event %zu of %zu   %.6f s of %.6f s   jump (N, Shift+N, K): %s", tl->pos,
         rec->num_events, tl->now_ns > start ? (double)(tl->now_ns - start) / 1e9 : 0.0,
         end > start ? (double)(end - start) / 1e9 : 0.0, tl->jump_kind ? tl->jump_kind : "any");
-    viz_render_text(r, buf, true, true, VIZ_TEXT,
+    viz_render_text(r, buf, VIZ_TXT_SMALL_BOLD, VIZ_TEXT,
                     (viz_rect_t){g.head.x + tw + 24, g.head.y, g.head.w - tw - 24, g.head.h}, 0);
 
     for (uint32_t i = 0; i < g.rows; i++) {
         viz_rect_t row = viz_tl_row(&g, i);
         viz__fill(sdl, row.x, row.y, row.w, row.h,
                   i % 2 ? VIZ_RGB(30, 33, 39) : VIZ_RGB(27, 29, 35));
-        viz_render_text(r, tl->tracks[i].label, true, false,
+        viz_render_text(r, tl->tracks[i].label, VIZ_TXT_SMALL,
                         tl->tracks[i].kind == VIZ_TL_WORKER ? VIZ_TEXT : VIZ_TEXT_DIM,
                         (viz_rect_t){g.labels.x, row.y, g.labels.w, g.row_h}, 6);
         SDL_RenderSetClipRect(sdl, &(SDL_Rect){g.plot.x, g.plot.y, g.plot.w, g.plot.h});
@@ -231,7 +241,7 @@ void viz_timeline_draw(viz_render_t *r, const viz_timeline_t *tl, viz_rect_t ban
     }
     if (g.rows < tl->num_tracks) {
         snprintf(buf, sizeof buf, "+%u tracks", tl->num_tracks - g.rows);
-        viz_render_text(r, buf, true, false, VIZ_TEXT_DIM,
+        viz_render_text(r, buf, VIZ_TXT_SMALL, VIZ_TEXT_DIM,
                         (viz_rect_t){g.labels.x, g.plot.y + g.plot.h, g.labels.w, line_h}, 6);
     }
     SDL_RenderSetClipRect(sdl, &(SDL_Rect){g.plot.x, g.plot.y, g.plot.w, g.plot.h});
