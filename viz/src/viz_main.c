@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "al_error.h"
+#include "viz_lesson.h"
 #include "viz_main.h"
 #include "viz_player.h"
 #include "viz_recording.h"
@@ -34,7 +35,8 @@ void viz_usage(FILE *out)
                  "                                     the whole recording as PNG frames\n"
                  "                                     DIR/frame-00001.png ... (then ffmpeg\n"
                  "                                     makes a video; the command is printed)\n"
-                 "  options: --at SECONDS since the recording started; --size WxH (1280x800);\n"
+                 "  options: --at SECONDS since the recording started, or --at marker:NAME\n"
+                 "           (just after rt.viz.marker(NAME)); --size WxH (1280x800);\n"
                  "           --speed X trace seconds per second in the window\n"
                  "Exit status: 0 ok, 1 damaged trace (what came before is shown),\n"
                  "2 bad usage or unreadable file.\n");
@@ -42,6 +44,7 @@ void viz_usage(FILE *out)
 
 typedef struct {
     const char *file, *screenshot, *frames;
+    const char *at_marker; /* --at marker:NAME */
     bool headless, have_at;
     double at, speed, fps;
     int w, h;
@@ -89,11 +92,18 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
                             v);
                     return 2;
                 }
+            } else if (strcmp(o, "--at") == 0 && strncmp(v, "marker:", 7) == 0) {
+                if (!v[7]) {
+                    fprintf(stderr, "asynclab replay: --at marker:NAME needs a marker name\n");
+                    return 2;
+                }
+                a->at_marker = v + 7;
+                a->have_at = true;
             } else if (strcmp(o, "--at") == 0) {
                 if (!viz__number(v, &a->at)) {
                     fprintf(stderr,
                             "asynclab replay: --at wants seconds since the recording started "
-                            "(e.g. --at 0.25), not '%s'\n",
+                            "(e.g. --at 0.25) or marker:NAME, not '%s'\n",
                             v);
                     return 2;
                 }
@@ -185,7 +195,7 @@ static const char *viz__basename(const char *path)
 
 /* --frames: one PNG per 1/fps second of playback at `speed` trace seconds
  * per second, from the start (or --at) to the end; progress on stderr. */
-static int viz__frames(viz_player_t *p, const viz__args_t *a)
+static int viz__frames(viz_player_t *p, const viz__args_t *a, const viz_lesson_t *lesson)
 {
     if (mkdir(a->frames, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "asynclab replay: cannot make %s: %s\n", a->frames, strerror(errno));
@@ -227,6 +237,7 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a)
                  p->rec->num_events);
         viz_scene_opts_t so = {.anim_window_ns = (uint64_t)step_ns};
         viz_scene_build(scene, snap, p->motion, &so);
+        viz_lesson_apply(lesson, p->rec, p->pos, scene);
         al_console_snapshot_free(snap);
         char path[4096], err[512];
         snprintf(path, sizeof path, "%s/frame-%05zu.png", a->frames, i + 1);
@@ -248,7 +259,7 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a)
     return rc;
 }
 
-static int viz__headless(viz_player_t *p, const viz__args_t *a)
+static int viz__headless(viz_player_t *p, const viz__args_t *a, const viz_lesson_t *lesson)
 {
     viz_scene_t *scene = viz_scene_new();
     al_console_snapshot_t *snap = viz_player_snapshot(p);
@@ -262,6 +273,7 @@ static int viz__headless(viz_player_t *p, const viz__args_t *a)
     snprintf(scene->status, sizeof scene->status, "event %zu / %zu", p->pos, p->rec->num_events);
     viz_scene_opts_t so = {.anim_window_ns = VIZ__HEADLESS_ANIM_NS};
     viz_scene_build(scene, snap, p->motion, &so);
+    viz_lesson_apply(lesson, p->rec, p->pos, scene);
     al_console_snapshot_free(snap);
     int rc = 0;
     if (a->screenshot) {
@@ -275,6 +287,7 @@ static int viz__headless(viz_player_t *p, const viz__args_t *a)
         }
     } else {
         viz_scene_print(scene, stdout);
+        viz_lesson_print(scene, stdout);
     }
     viz_scene_free(scene);
     return rc;
@@ -308,7 +321,27 @@ int viz_main(int argc, char **argv)
     }
     double duration = (double)(viz_player_end_ns(p) - viz_player_start_ns(p)) / 1e9;
     p->speed = a.speed > 0 ? a.speed : duration > 0 ? fmin(fmax(duration / 20.0, 1e-4), 1.0) : 1.0;
-    if (a.have_at)
+    viz_lesson_t lesson;
+    viz_lesson_init(&lesson);
+    viz_lesson_update(&lesson, rec);
+    size_t marker_pos = 0;
+    if (a.at_marker && !viz_lesson_find_marker(&lesson, rec, a.at_marker, &marker_pos)) {
+        fprintf(stderr, "asynclab replay: %s has no marker '%s'", a.file, a.at_marker);
+        for (size_t i = 0; i < lesson.num_markers && i < 8; i++)
+            fprintf(stderr, "%s'%s'", i ? ", " : " (its markers: ",
+                    viz_recording_string(rec, rec->events[lesson.markers[i]].str));
+        fprintf(stderr, "%s\n",
+                lesson.num_markers > 8   ? ", ...)"
+                : lesson.num_markers > 0 ? ")"
+                                         : " (it has none: rt.viz.marker(NAME) records one)");
+        viz_lesson_free(&lesson);
+        viz_player_free(p);
+        viz_recording_free(rec);
+        return 2;
+    }
+    if (a.at_marker)
+        rc = viz_player_seek_event(p, marker_pos);
+    else if (a.have_at)
         rc = viz_player_seek_seconds(p, a.at);
     else if (a.headless)
         rc = viz_player_seek_ns(p, viz_player_end_ns(p));
@@ -316,10 +349,10 @@ int viz_main(int argc, char **argv)
         fprintf(stderr, "asynclab replay: out of memory\n");
         status = 2;
     } else if (a.frames) {
-        if (viz__frames(p, &a) != 0)
+        if (viz__frames(p, &a, &lesson) != 0)
             status = 1;
     } else if (a.headless) {
-        if (viz__headless(p, &a) != 0)
+        if (viz__headless(p, &a, &lesson) != 0)
             status = 1;
     } else {
         char err[512];
@@ -336,6 +369,7 @@ int viz_main(int argc, char **argv)
                     p->playing ? "playing" : "paused", p->speed);
         }
     }
+    viz_lesson_free(&lesson);
     viz_player_free(p);
     viz_recording_free(rec);
     return status;

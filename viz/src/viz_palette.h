@@ -41,6 +41,11 @@ typedef struct viz_color {
 #define VIZ_OVERFLOW VIZ_RGB(230, 159, 0) /* orange */
 #define VIZ_HOLDER VIZ_RGB(240, 228, 66)
 
+/* Lesson hooks: the highlight ring (white: it stands out from every state
+ * colour) and the caption band (near black under white text). */
+#define VIZ_HIGHLIGHT VIZ_RGB(255, 255, 255)
+#define VIZ_CAPTION_BG VIZ_RGB(8, 9, 12)
+
 #define VIZ_BAR_SHORT VIZ_RGB(200, 200, 200)
 #define VIZ_BAR_MEDIUM VIZ_RGB(230, 159, 0)
 #define VIZ_BAR_LONG VIZ_RGB(213, 94, 0)

@@ -36,6 +36,13 @@ struct viz_render {
     int font_px; /* the size of VIZ_F_NORMAL */
     uint32_t frame;
     viz__text_t cache[VIZ__CACHE];
+    /* The lesson caption: its own larger font, and its wrapped text kept as
+     * one texture while it stays the same (viz__caption). */
+    TTF_Font *caption_font;
+    char caption_text[VIZ_CAPTION];
+    int caption_wrap;
+    SDL_Texture *caption_tex;
+    int caption_w, caption_h;
 };
 
 const char *viz_render_font_path(const char *font_path)
@@ -48,6 +55,9 @@ const char *viz_render_font_path(const char *font_path)
 
 static void viz__close_fonts(viz_render_t *r)
 {
+    if (r->caption_font)
+        TTF_CloseFont(r->caption_font);
+    r->caption_font = NULL;
     for (int i = 0; i < VIZ_F_COUNT; i++) {
         if (r->font[i])
             TTF_CloseFont(r->font[i]);
@@ -89,6 +99,9 @@ int viz_render_new(SDL_Renderer *sdl, const char *font_path, viz_render_t **out,
             TTF_SetFontStyle(r->font[i], TTF_STYLE_BOLD);
         TTF_SetFontHinting(r->font[i], TTF_HINTING_LIGHT);
     }
+    r->caption_font = TTF_OpenFont(path, VIZ_CAPTION_FONT_PX);
+    if (r->caption_font)
+        TTF_SetFontStyle(r->caption_font, TTF_STYLE_BOLD);
     r->font_px = VIZ_FONT_PX;
     SDL_SetRenderDrawBlendMode(sdl, SDL_BLENDMODE_BLEND);
     *out = r;
@@ -102,6 +115,8 @@ void viz_render_free(viz_render_t *r)
     for (int i = 0; i < VIZ__CACHE; i++)
         if (r->cache[i].tex)
             SDL_DestroyTexture(r->cache[i].tex);
+    if (r->caption_tex)
+        SDL_DestroyTexture(r->caption_tex);
     viz__close_fonts(r);
     free(r);
     TTF_Quit();
@@ -645,6 +660,133 @@ static void viz__footer(viz_render_t *r, const viz_layout_t *l)
                  VIZ_F_SMALL, VIZ_TEXT_DIM, l->footer, 6);
 }
 
+/* ---- lesson hooks: highlight outlines and the caption band ---- */
+
+/* A thick outline in the highlight colour, a little outside rc. */
+static void viz__ring(viz_render_t *r, viz_rect_t rc)
+{
+    if (viz_rect_empty(rc))
+        return;
+    for (int k = 1; k <= 3; k++)
+        viz__outline(r, (viz_rect_t){rc.x - k, rc.y - k, rc.w + 2 * k, rc.h + 2 * k},
+                     k == 3 ? VIZ_TEXT_DARK : VIZ_HIGHLIGHT);
+}
+
+/* Outline every place task `id` is drawn; how many. */
+static int viz__ring_task(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l, uint64_t id)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < l->num_lanes && i < s->num_lanes; i++) {
+        const viz_lane_t *lane = &s->lanes[i];
+        const viz_lane_box_t *b = &l->lane[i];
+        if (viz_rect_empty(b->lane))
+            continue;
+        if (lane->task.task == id && (n += 1))
+            viz__ring(r, b->task);
+        if (lane->lifo.task == id && (n += 1))
+            viz__ring(r, b->lifo);
+        for (uint32_t q = 0; q < b->chips; q++)
+            if (lane->queue[q].task == id && (n += 1))
+                viz__ring(r, viz_layout_lane_chip(l, i, q));
+    }
+    if (!viz_rect_empty(l->inject))
+        for (uint32_t q = 0; q < l->inject_row.chips; q++)
+            if (s->inject[q].task == id && (n += 1))
+                viz__ring(r, viz_layout_row_chip(l, &l->inject_row, q));
+    for (uint32_t g = 0; g < l->num_groups; g++)
+        for (uint32_t q = 0; q < l->group_row[g].chips; q++)
+            if (s->groups[g].tasks[q].task == id && (n += 1))
+                viz__ring(r, viz_layout_row_chip(l, &l->group_row[g], q));
+    for (uint32_t i = 0; i < l->num_resources; i++)
+        if (s->resources[i].holder.task == id && (n += 1))
+            viz__ring(r, (viz_rect_t){l->resource[i].x + 8, l->resource[i].y + l->line_h + 2,
+                                      l->side_chip_w, l->line_h});
+    return n;
+}
+
+/* Outline what the lesson highlights; the ones not on screen are named in
+ * `missing` (so that the caption band can say so). */
+static void viz__highlights(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l,
+                            char *missing, size_t cap)
+{
+    missing[0] = 0;
+    size_t used = 0;
+    for (uint32_t h = 0; h < s->num_highlights; h++) {
+        const viz_highlight_t *hl = &s->highlights[h];
+        int drawn = 0;
+        const char *what = "task";
+        if (hl->kind == AL_HIGHLIGHT_WORKER) {
+            what = "worker";
+            if (hl->id < l->num_lanes && !viz_rect_empty(l->lane[hl->id].lane)) {
+                viz__ring(r, l->lane[hl->id].lane);
+                drawn = 1;
+            }
+        } else if (hl->kind == AL_HIGHLIGHT_RESOURCE) {
+            what = "resource";
+            for (uint32_t i = 0; i < l->num_resources; i++)
+                if (s->resources[i].id == hl->id) {
+                    viz__ring(r, l->resource[i]);
+                    drawn = 1;
+                }
+        } else {
+            drawn = viz__ring_task(r, s, l, hl->id);
+        }
+        if (!drawn && used + 32 < cap)
+            used += (size_t)snprintf(missing + used, cap - used, "%s%s %" PRIu64, used ? ", " : "",
+                                     what, hl->id);
+    }
+}
+
+/* The caption as a band across the bottom of the lanes: large bold text,
+ * wrapped, on an opaque panel, with a note for highlights off screen. */
+static void viz__caption(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l,
+                         const char *missing)
+{
+    char note[200] = "";
+    if (missing[0])
+        snprintf(note, sizeof note, "highlighted, not on screen: %s", missing);
+    if ((!s->caption[0] && !note[0]) || l->w < 120 || l->h < 60)
+        return;
+    viz_rect_t area = l->lanes;
+    if (l->side_visible)
+        area.w = l->side.x + l->side.w - area.x;
+    int wrap = area.w - 32;
+    if (wrap < 40)
+        return;
+    if (s->caption[0] && r->caption_font &&
+        (strcmp(r->caption_text, s->caption) != 0 || r->caption_wrap != wrap || !r->caption_tex)) {
+        if (r->caption_tex)
+            SDL_DestroyTexture(r->caption_tex);
+        r->caption_tex = NULL;
+        snprintf(r->caption_text, sizeof r->caption_text, "%s", s->caption);
+        r->caption_wrap = wrap;
+        SDL_Surface *surf = TTF_RenderUTF8_Blended_Wrapped(
+            r->caption_font, s->caption, (SDL_Color){VIZ_TEXT.r, VIZ_TEXT.g, VIZ_TEXT.b, 255},
+            (Uint32)wrap);
+        if (surf) {
+            r->caption_tex = SDL_CreateTextureFromSurface(r->sdl, surf);
+            r->caption_w = surf->w;
+            r->caption_h = surf->h;
+            SDL_FreeSurface(surf);
+        }
+    }
+    bool text = s->caption[0] && r->caption_tex;
+    int th = text ? r->caption_h : 0;
+    int max_h = area.h / 2;
+    if (th > max_h)
+        th = max_h;
+    int band_h = th + (note[0] ? l->line_h : 0) + 16;
+    viz_rect_t band = {area.x + 8, area.y + area.h - band_h - 8, area.w - 16, band_h};
+    viz__fill(r, band, viz__alpha(VIZ_CAPTION_BG, 235));
+    viz__fill(r, (viz_rect_t){band.x, band.y, 6, band.h}, VIZ_HIGHLIGHT);
+    if (text)
+        SDL_RenderCopy(r->sdl, r->caption_tex, &(SDL_Rect){0, 0, r->caption_w, th},
+                       &(SDL_Rect){band.x + 16, band.y + 8, r->caption_w, th});
+    if (note[0])
+        viz__text_in(r, note, VIZ_F_SMALL_BOLD, VIZ_HIGHLIGHT,
+                     (viz_rect_t){band.x + 16, band.y + 8 + th, band.w - 24, l->line_h}, 0);
+}
+
 void viz_render_draw(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l)
 {
     r->frame++;
@@ -658,4 +800,7 @@ void viz_render_draw(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *
     viz__side(r, s, l);
     viz__motions(r, s, l);
     viz__footer(r, l);
+    char missing[160];
+    viz__highlights(r, s, l, missing, sizeof missing);
+    viz__caption(r, s, l, missing);
 }

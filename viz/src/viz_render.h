@@ -18,6 +18,7 @@
 #include "viz_layout.h"
 #include "viz_scene.h"
 
+#define VIZ_CAPTION_FONT_PX 22 /* the lesson caption (viz_lesson.h) */
 #define VIZ_DEFAULT_FONT "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 typedef struct viz_render viz_render_t;

@@ -7,6 +7,7 @@
 #include <SDL.h>
 
 #include "viz_layout.h"
+#include "viz_lesson.h"
 #include "viz_render.h"
 #include "viz_scene.h"
 #include "viz_window.h"
@@ -161,6 +162,11 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
         return -1;
     bool running = true, bad = false;
     const char *script = o->script;
+    /* Lesson hooks: caption and highlights on screen; playing stops at
+     * markers unless M turned that off. */
+    viz_lesson_t lesson;
+    viz_lesson_init(&lesson);
+    bool stop_at_markers = true;
     uint64_t last = SDL_GetTicks64();
     while (running) {
         if (script && !viz__script_key(&script, err, cap, &bad))
@@ -169,24 +175,30 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
         while (SDL_PollEvent(&e)) {
             if (e.type == SDL_QUIT)
                 running = false;
+            else if (e.type == SDL_KEYDOWN && e.key.keysym.sym == SDLK_m)
+                stop_at_markers = !stop_at_markers;
             else if (e.type == SDL_KEYDOWN && !viz__key(p, e.key.keysym.sym))
                 running = false;
         }
         uint64_t t = SDL_GetTicks64();
-        viz_player_tick(p, (t - last) * 1000000ull);
+        viz_lesson_update(&lesson, p->rec);
+        viz_lesson_tick(&lesson, p, (t - last) * 1000000ull, stop_at_markers);
         last = t;
 
         al_console_snapshot_t *snap = viz_player_snapshot(p);
         if (!snap) {
             snprintf(err, cap, "out of memory");
+            viz_lesson_free(&lesson);
             viz__close(&w);
             return -1;
         }
         snprintf(w.scene->title, sizeof w.scene->title, "%s", o->title ? o->title : "");
-        snprintf(w.scene->status, sizeof w.scene->status, "%s  x%g   event %zu / %zu",
-                 p->playing ? "playing" : "paused", p->speed, p->pos, p->rec->num_events);
+        snprintf(w.scene->status, sizeof w.scene->status, "%s  x%g   event %zu / %zu%s",
+                 p->playing ? "playing" : "paused", p->speed, p->pos, p->rec->num_events,
+                 stop_at_markers ? "" : "   (not stopping at markers)");
         viz_scene_opts_t so = {.anim_window_ns = (uint64_t)(p->speed * VIZ__ANIM_WALL_NS) + 1};
         viz_scene_build(w.scene, snap, p->motion, &so);
+        viz_lesson_apply(&lesson, p->rec, p->pos, w.scene);
         al_console_snapshot_free(snap);
 
         int ow = o->w, oh = o->h;
@@ -198,6 +210,7 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
         if (spent < 16)
             SDL_Delay((uint32_t)(16 - spent));
     }
+    viz_lesson_free(&lesson);
     viz__close(&w);
     return bad ? -1 : 0;
 }
