@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "al_error.h"
+#include "viz_classroom.h"
 #include "viz_lesson.h"
 #include "viz_main.h"
 #include "viz_player.h"
@@ -37,7 +38,9 @@ void viz_usage(FILE *out)
                  "                                     makes a video; the command is printed)\n"
                  "  options: --at SECONDS since the recording started, or --at marker:NAME\n"
                  "           (just after rt.viz.marker(NAME)); --size WxH (1280x800);\n"
-                 "           --speed X trace seconds per second in the window\n"
+                 "           --speed X trace seconds per second in the window;\n"
+                 "           --presenter large, high-contrast drawing for a projector (key P);\n"
+                 "           --legend the key and colour legend in a screenshot (key ?)\n"
                  "Exit status: 0 ok, 1 damaged trace (what came before is shown),\n"
                  "2 bad usage or unreadable file.\n");
 }
@@ -46,6 +49,7 @@ typedef struct {
     const char *file, *screenshot, *frames;
     const char *at_marker; /* --at marker:NAME */
     bool headless, have_at;
+    bool presenter, legend; /* --presenter, --legend (viz_classroom.h) */
     double at, speed, fps;
     int w, h;
 } viz__args_t;
@@ -73,6 +77,10 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(o, "--headless") == 0) {
             a->headless = true;
+        } else if (strcmp(o, "--presenter") == 0) {
+            a->presenter = true;
+        } else if (strcmp(o, "--legend") == 0) {
+            a->legend = true;
         } else if (strcmp(o, "--screenshot") == 0 || strcmp(o, "--at") == 0 ||
                    strcmp(o, "--size") == 0 || strcmp(o, "--speed") == 0 ||
                    strcmp(o, "--frames") == 0 || strcmp(o, "--fps") == 0) {
@@ -241,7 +249,10 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a, const viz_lesson_t
         al_console_snapshot_free(snap);
         char path[4096], err[512];
         snprintf(path, sizeof path, "%s/frame-%05zu.png", a->frames, i + 1);
-        if (viz_shot_png(scene, a->w, a->h, NULL, path, err, sizeof err) != 0) {
+        viz_classroom_t cls = viz_classroom_default();
+        cls.presenter = a->presenter;
+        cls.legend = a->legend;
+        if (viz_classroom_shot_png(scene, a->w, a->h, &cls, path, err, sizeof err) != 0) {
             fprintf(stderr, "asynclab replay: %s\n", err);
             rc = 1;
         }
@@ -278,7 +289,10 @@ static int viz__headless(viz_player_t *p, const viz__args_t *a, const viz_lesson
     int rc = 0;
     if (a->screenshot) {
         char err[512];
-        if (viz_shot_png(scene, a->w, a->h, NULL, a->screenshot, err, sizeof err) != 0) {
+        viz_classroom_t cls = viz_classroom_default();
+        cls.presenter = a->presenter;
+        cls.legend = a->legend;
+        if (viz_classroom_shot_png(scene, a->w, a->h, &cls, a->screenshot, err, sizeof err) != 0) {
             fprintf(stderr, "asynclab replay: %s\n", err);
             rc = 1;
         } else {
@@ -359,7 +373,8 @@ int viz_main(int argc, char **argv)
         viz_window_opts_t wo = {.w = a.w,
                                 .h = a.h,
                                 .title = viz__basename(a.file),
-                                .script = getenv("ASYNCLAB_REPLAY_KEYS")};
+                                .script = getenv("ASYNCLAB_REPLAY_KEYS"),
+                                .presenter = a.presenter};
         if (viz_window_run(p, &wo, err, sizeof err) != 0) {
             fprintf(stderr, "asynclab replay: %s\n", err);
             status = 1;

@@ -10,6 +10,7 @@
 #include <SDL_ttf.h>
 
 #include "al_console.h"
+#include "viz_classroom.h"
 #include "viz_palette.h"
 #include "viz_render.h"
 
@@ -43,6 +44,7 @@ struct viz_render {
     int caption_wrap;
     SDL_Texture *caption_tex;
     int caption_w, caption_h;
+    bool high_contrast, legend; /* viz_render_set_classroom */
 };
 
 const char *viz_render_font_path(const char *font_path)
@@ -649,15 +651,37 @@ static void viz__motions(viz_render_t *r, const viz_scene_t *s, const viz_layout
     }
 }
 
-static void viz__footer(viz_render_t *r, const viz_layout_t *l)
+/* What is counted rather than drawn (viz_classroom_aggregate), right-aligned
+ * in the footer; returns the x where it starts. */
+static int viz__aggregate_note(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l)
+{
+    viz_aggregate_t ag;
+    viz_classroom_aggregate(s, l, &ag);
+    int right = l->footer.x + l->footer.w;
+    if (!ag.aggregated)
+        return right;
+    int tw = 0;
+    TTF_SizeUTF8(r->font[VIZ_F_SMALL_BOLD], ag.text, &tw, NULL);
+    int max_w = l->footer.w * 3 / 5;
+    if (tw > max_w)
+        tw = max_w;
+    viz_rect_t box = {right - tw - 12, l->footer.y, tw + 12, l->footer.h};
+    viz__text_in(r, ag.text, VIZ_F_SMALL_BOLD, VIZ_OVERFLOW, box, 6);
+    return box.x;
+}
+
+static void viz__footer(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l)
 {
     if (viz_rect_empty(l->footer))
         return;
     viz__fill(r, l->footer, VIZ_PANEL);
-    viz__text_in(r,
-                 "space play/pause   \xe2\x86\x90 \xe2\x86\x92 step one event   + \xe2\x88\x92 "
-                 "speed   Home / End   Q quit",
-                 VIZ_F_SMALL, VIZ_TEXT_DIM, l->footer, 6);
+    viz_rect_t keys = l->footer;
+    keys.w = viz__aggregate_note(r, s, l) - keys.x;
+    viz__text_in(
+        r,
+        "? keys   space play/pause   \xe2\x86\x90 \xe2\x86\x92 step one event   + \xe2\x88\x92 "
+        "speed   Home / End   Q quit",
+        VIZ_F_SMALL, VIZ_TEXT_DIM, keys, 6);
 }
 
 /* ---- lesson hooks: highlight outlines and the caption band ---- */
@@ -787,8 +811,78 @@ static void viz__caption(viz_render_t *r, const viz_scene_t *s, const viz_layout
                      (viz_rect_t){band.x + 16, band.y + 8 + th, band.w - 24, l->line_h}, 0);
 }
 
+/* ---- classroom: the legend of keys and colours (key ?) ---- */
+
+void viz_render_set_classroom(viz_render_t *r, const viz_classroom_t *c)
+{
+    r->high_contrast = c && c->presenter;
+    r->legend = c && c->legend;
+}
+
+static void viz__legend(viz_render_t *r, const viz_layout_t *l)
+{
+    static const char *const keys[][2] = {
+        {"Space", "play / pause"},
+        {"\xe2\x86\x90 \xe2\x86\x92", "one event back / forward"},
+        {"+ \xe2\x88\x92", "faster / slower"},
+        {"Home / End", "the start / the end"},
+        {"M", "stop at lesson markers (on / off)"},
+        {"P", "presenter mode: large, high contrast"},
+        {"F11", "fullscreen"},
+        {"? or H", "this legend"},
+        {"Q, Esc", "quit"},
+    };
+    const struct {
+        viz_color_t c;
+        const char *what;
+    } colours[] = {
+        {VIZ_RUNNING, "running"},
+        {VIZ_SEARCHING, "searching for work"},
+        {VIZ_IDLE, "idle between polls"},
+        {VIZ_PARKED, "parked"},
+        {VIZ_BLOCKED, "blocked (striped, named)"},
+        {VIZ_CHIP, "a task"},
+        {VIZ_LIFO, "LIFO slot, steals"},
+        {VIZ_WAKE, "wake, lock holder"},
+        {VIZ_OVERFLOW, "overflow; counted, not drawn"},
+        {VIZ_HIGHLIGHT, "highlighted by the lesson"},
+    };
+    int line = l->line_h + 4;
+    int n = (int)(sizeof keys / sizeof *keys) + (int)(sizeof colours / sizeof *colours) + 3;
+    int w = 440, h = n * line + 16;
+    if (w > l->w - 8)
+        w = l->w - 8;
+    if (h > l->h - 8)
+        h = l->h - 8;
+    if (w < 60 || h < 3 * line)
+        return;
+    viz_rect_t box = {(l->w - w) / 2, (l->h - h) / 2, w, h};
+    viz__fill(r, box, viz__alpha(VIZ_CAPTION_BG, 240));
+    viz__outline(r, box, VIZ_TEXT);
+    int x = box.x + 14, y = box.y + 8, kw = 110;
+    viz__text_in(r, "keys", VIZ_F_BOLD, VIZ_TEXT, (viz_rect_t){x, y, w - 28, line}, 0);
+    y += line;
+    for (size_t i = 0; i < sizeof keys / sizeof *keys && y + line <= box.y + h; i++, y += line) {
+        viz__text_in(r, keys[i][0], VIZ_F_BOLD, VIZ_WAKE, (viz_rect_t){x, y, kw, line}, 0);
+        viz__text_in(r, keys[i][1], VIZ_F_NORMAL, VIZ_TEXT,
+                     (viz_rect_t){x + kw, y, w - kw - 28, line}, 0);
+    }
+    y += line / 2;
+    if (y + line <= box.y + h)
+        viz__text_in(r, "colours (Okabe-Ito: safe for colour-blind viewers)", VIZ_F_BOLD, VIZ_TEXT,
+                     (viz_rect_t){x, y, w - 28, line}, 0);
+    y += line;
+    for (size_t i = 0; i < sizeof colours / sizeof *colours && y + line <= box.y + h;
+         i++, y += line) {
+        viz__fill(r, (viz_rect_t){x, y + 3, 28, line - 6}, colours[i].c);
+        viz__text_in(r, colours[i].what, VIZ_F_NORMAL, VIZ_TEXT,
+                     (viz_rect_t){x + kw, y, w - kw - 28, line}, 0);
+    }
+}
+
 void viz_render_draw(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l)
 {
+    viz_palette_high_contrast = r->high_contrast;
     r->frame++;
     viz__clip(r, NULL);
     viz__color(r, VIZ_BG);
@@ -799,8 +893,11 @@ void viz_render_draw(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *
         viz__lane(r, s, l, i);
     viz__side(r, s, l);
     viz__motions(r, s, l);
-    viz__footer(r, l);
+    viz__footer(r, s, l);
     char missing[160];
     viz__highlights(r, s, l, missing, sizeof missing);
     viz__caption(r, s, l, missing);
+    if (r->legend)
+        viz__legend(r, l);
+    viz_palette_high_contrast = false;
 }

@@ -33,6 +33,12 @@ int viz_render_new(SDL_Renderer *sdl, const char *font_path, viz_render_t **out,
                    size_t cap);
 void viz_render_free(viz_render_t *r);
 
+/* Presenter mode's colours and the key legend, for the frames drawn from
+ * now on (viz_classroom.h; NULL: neither). The scaling of presenter mode is
+ * the caller's (viz_classroom_logical_size). */
+struct viz_classroom;
+void viz_render_set_classroom(viz_render_t *r, const struct viz_classroom *c);
+
 /* Draw the whole frame (clears first; does not present). */
 void viz_render_draw(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l);
 

@@ -6,6 +6,7 @@
 
 #include <SDL.h>
 
+#include "viz_classroom.h"
 #include "viz_layout.h"
 #include "viz_lesson.h"
 #include "viz_render.h"
@@ -166,7 +167,8 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
      * markers unless M turned that off. */
     viz_lesson_t lesson;
     viz_lesson_init(&lesson);
-    bool stop_at_markers = true;
+    viz_classroom_t cls = viz_classroom_default();
+    cls.presenter = o->presenter;
     uint64_t last = SDL_GetTicks64();
     while (running) {
         if (script && !viz__script_key(&script, err, cap, &bad))
@@ -175,14 +177,14 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
         while (SDL_PollEvent(&e)) {
             if (e.type == SDL_QUIT)
                 running = false;
-            else if (e.type == SDL_KEYDOWN && e.key.keysym.sym == SDLK_m)
-                stop_at_markers = !stop_at_markers;
+            else if (e.type == SDL_KEYDOWN && viz_classroom_key(&cls, w.win, e.key.keysym.sym))
+                continue;
             else if (e.type == SDL_KEYDOWN && !viz__key(p, e.key.keysym.sym))
                 running = false;
         }
         uint64_t t = SDL_GetTicks64();
         viz_lesson_update(&lesson, p->rec);
-        viz_lesson_tick(&lesson, p, (t - last) * 1000000ull, stop_at_markers);
+        viz_lesson_tick(&lesson, p, (t - last) * 1000000ull, cls.stop_at_markers);
         last = t;
 
         al_console_snapshot_t *snap = viz_player_snapshot(p);
@@ -195,7 +197,7 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
         snprintf(w.scene->title, sizeof w.scene->title, "%s", o->title ? o->title : "");
         snprintf(w.scene->status, sizeof w.scene->status, "%s  x%g   event %zu / %zu%s",
                  p->playing ? "playing" : "paused", p->speed, p->pos, p->rec->num_events,
-                 stop_at_markers ? "" : "   (not stopping at markers)");
+                 cls.stop_at_markers ? "" : "   (not stopping at markers)");
         viz_scene_opts_t so = {.anim_window_ns = (uint64_t)(p->speed * VIZ__ANIM_WALL_NS) + 1};
         viz_scene_build(w.scene, snap, p->motion, &so);
         viz_lesson_apply(&lesson, p->rec, p->pos, w.scene);
@@ -203,6 +205,10 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
 
         int ow = o->w, oh = o->h;
         SDL_GetRendererOutputSize(w.sdl, &ow, &oh);
+        float scale;
+        viz_classroom_logical_size(&cls, ow, oh, &ow, &oh, &scale);
+        SDL_RenderSetScale(w.sdl, scale, scale);
+        viz_render_set_classroom(w.render, &cls);
         viz_layout_compute(&w.layout, w.scene, ow, oh);
         viz_render_draw(w.render, w.scene, &w.layout);
         SDL_RenderPresent(w.sdl);

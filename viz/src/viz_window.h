@@ -4,12 +4,14 @@
  *
  * Keys: space play / pause (from the start again at the end), Right / Left
  * step one event forward / back (and pause), + / - double / halve the speed,
- * Home / End jump to the start / end, Q or Escape quit. The window can be
- * resized; the layout follows.
+ * Home / End jump to the start / end, Q or Escape quit; the classroom keys
+ * (viz_classroom.h): M stop at markers, P presenter mode, F11 fullscreen,
+ * ? or H the legend. The window can be resized; the layout follows.
  */
 #ifndef VIZ_WINDOW_H
 #define VIZ_WINDOW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "viz_player.h"
@@ -22,6 +24,7 @@ typedef struct viz_window_opts {
      * by spaces ("Right Right Left Space +"); the window closes after the
      * last. With a script, SDL's offscreen driver is accepted. */
     const char *script;
+    bool presenter; /* start in presenter mode (viz_classroom.h; key P toggles) */
 } viz_window_opts_t;
 
 /* Run until the user quits: 0. Non-zero with a message in err when no
