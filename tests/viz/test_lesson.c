@@ -202,6 +202,24 @@ Test(lesson, the_renderer_rings_highlights_and_draws_the_caption)
     cr_assert_gt(ring_share(surf, lay.resource[0]), 0.9, "the mutex ringed");
     SDL_UnlockSurface(surf);
     SDL_FreeSurface(surf);
+
+    /* A highlight of something not on screen (no task 77) and no caption:
+     * the band still comes, to say so. */
+    s->caption[0] = 0;
+    s->num_highlights = 1;
+    s->highlights[0] = (viz_highlight_t){AL_HIGHLIGHT_TASK, 77};
+    surf = viz_shot_render(s, 1280, 720, NULL, &lay, err, sizeof err);
+    cr_assert_not_null(surf, "%s", err);
+    SDL_LockSurface(surf);
+    px = surf->pixels;
+    long bar = 0;
+    for (int y = lay.lanes.y + lay.lanes.h - 20; y < lay.lanes.y + lay.lanes.h - 10; y++) {
+        const uint8_t *p = px + 4 * ((size_t)y * (size_t)surf->w + (size_t)(lay.lanes.x + 10));
+        bar += p[0] == 255 && p[1] == 255 && p[2] == 255;
+    }
+    cr_assert_gt(bar, 5, "the band's white bar, for the note");
+    SDL_UnlockSurface(surf);
+    SDL_FreeSurface(surf);
     viz_lesson_free(&l);
     vt_free(&f);
 }

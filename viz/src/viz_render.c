@@ -681,11 +681,10 @@ static void viz__footer(viz_render_t *r, const viz_scene_t *s, const viz_layout_
     viz__fill(r, l->footer, VIZ_PANEL);
     viz_rect_t keys = l->footer;
     keys.w = viz__aggregate_note(r, s, l) - keys.x;
-    viz__text_in(
-        r,
-        "? keys   space play/pause   \xe2\x86\x90 \xe2\x86\x92 step one event   + \xe2\x88\x92 "
-        "speed   Home / End   Q quit",
-        VIZ_F_SMALL, VIZ_TEXT_DIM, keys, 6);
+    viz__text_in(r,
+                 "? keys   space play/pause   \xe2\x86\x90 \xe2\x86\x92 step   + \xe2\x88\x92 "
+                 "speed   Home / End   Q quit",
+                 VIZ_F_SMALL, VIZ_TEXT_DIM, keys, 6);
 }
 
 /* ---- lesson hooks: highlight outlines and the caption band ---- */
