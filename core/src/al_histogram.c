@@ -56,8 +56,11 @@ void al_histogram_quantiles(const al_histogram_t *h, const double *q, size_t n, 
     size_t k = 0;
     for (; k < n && (h->count == 0 || q[k] <= 0); k++)
         out[k] = h->count == 0 ? 0 : h->min_ns;
+    /* Every sample lies between min_ns and max_ns: the buckets outside
+     * theirs are empty (a task's poll times span a few buckets of 130). */
     uint64_t seen = 0;
-    for (unsigned i = 0; i < AL_HIST_BUCKETS && k < n; i++) {
+    unsigned last = al__hist_index(h->max_ns);
+    for (unsigned i = al__hist_index(h->min_ns); i <= last && k < n; i++) {
         seen += h->buckets[i];
         uint64_t rank = (uint64_t)(q[k] * (double)h->count + 0.5);
         if (seen < (rank < 1 ? 1 : rank))
