@@ -4,7 +4,7 @@
 #include "al_console.h"
 #include "viz_palette.h"
 
-bool viz_palette_high_contrast = false;
+_Thread_local bool viz_palette_high_contrast = false;
 
 viz_color_t viz_palette_worker(unsigned state)
 {

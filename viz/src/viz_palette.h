@@ -21,8 +21,9 @@ typedef struct viz_color {
 #define VIZ_RGB(r, g, b) ((viz_color_t){(r), (g), (b), 255})
 
 /* Presenter mode's high-contrast variant (viz_classroom.h): a black ground
- * and brighter text. The renderer sets it for the frame it draws. */
-extern bool viz_palette_high_contrast;
+ * and brighter text. The renderer sets it, on the thread that draws, for the
+ * frame it draws (thread-local: two renderers on two threads do not mix).  */
+extern _Thread_local bool viz_palette_high_contrast;
 #define VIZ__HC(normal, high) (viz_palette_high_contrast ? (high) : (normal))
 
 #define VIZ_BG VIZ__HC(VIZ_RGB(22, 24, 29), VIZ_RGB(0, 0, 0))
