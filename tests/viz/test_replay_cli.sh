@@ -195,6 +195,8 @@ PLAY="Space Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up"
 lkeys() { env SDL_VIDEODRIVER=offscreen ASYNCLAB_REPLAY_KEYS="$1" "$ASYNCLAB" replay "$L" "${@:2}"; }
 expect 0 "closed at event $K of $LN, .* paused" -- lkeys "$PLAY" --speed 1000
 expect 0 "closed at event $LN of $LN, .* paused" -- lkeys "M $PLAY" --speed 1000
+expect 0 "closed at event $LN of $LN, .* paused" -- lkeys "$PLAY" --speed 1000 --through-markers
+expect 0 "closed at event $K of $LN, .* paused" -- lkeys "M $PLAY" --speed 1000 --through-markers
 # The classroom keys (presenter, legend, fullscreen) do not disturb the player.
 expect 0 "closed at event 1 of $LN, .* paused" -- lkeys "P ? H F11 F11 Right P"
 expect 0 "closed at event 1 of $LN" -- lkeys "Right" --presenter

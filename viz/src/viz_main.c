@@ -28,7 +28,8 @@ void viz_usage(FILE *out)
 {
     fprintf(out, "asynclab replay: watch a recorded trace (ASYNCLAB_TRACE=FILE records one)\n"
                  "  replay FILE                        a window: space play/pause, arrows step\n"
-                 "                                     one event, +/- speed, Q quits\n"
+                 "                                     one event, +/- speed, ? all keys,\n"
+                 "                                     Q quits\n"
                  "  replay FILE --headless [--at T]    the scene as text\n"
                  "  replay FILE --screenshot OUT.png [--at T] [--size WxH]\n"
                  "                                     one frame as a PNG (no display needed)\n"
@@ -40,7 +41,8 @@ void viz_usage(FILE *out)
                  "           (just after rt.viz.marker(NAME)); --size WxH (1280x800);\n"
                  "           --speed X trace seconds per second in the window;\n"
                  "           --presenter large, high-contrast drawing for a projector (key P);\n"
-                 "           --legend the key and colour legend in a screenshot (key ?)\n"
+                 "           --legend the key and colour legend in a screenshot (key ?);\n"
+                 "           --through-markers playing does not stop at lesson markers (key M)\n"
                  "Exit status: 0 ok, 1 damaged trace (what came before is shown),\n"
                  "2 bad usage or unreadable file.\n");
 }
@@ -50,6 +52,7 @@ typedef struct {
     const char *at_marker; /* --at marker:NAME */
     bool headless, have_at;
     bool presenter, legend; /* --presenter, --legend (viz_classroom.h) */
+    bool through_markers;   /* --through-markers: playing does not stop at them */
     double at, speed, fps;
     int w, h;
 } viz__args_t;
@@ -81,6 +84,8 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
             a->presenter = true;
         } else if (strcmp(o, "--legend") == 0) {
             a->legend = true;
+        } else if (strcmp(o, "--through-markers") == 0) {
+            a->through_markers = true;
         } else if (strcmp(o, "--screenshot") == 0 || strcmp(o, "--at") == 0 ||
                    strcmp(o, "--size") == 0 || strcmp(o, "--speed") == 0 ||
                    strcmp(o, "--frames") == 0 || strcmp(o, "--fps") == 0) {
@@ -374,7 +379,8 @@ int viz_main(int argc, char **argv)
                                 .h = a.h,
                                 .title = viz__basename(a.file),
                                 .script = getenv("ASYNCLAB_REPLAY_KEYS"),
-                                .presenter = a.presenter};
+                                .presenter = a.presenter,
+                                .through_markers = a.through_markers};
         if (viz_window_run(p, &wo, err, sizeof err) != 0) {
             fprintf(stderr, "asynclab replay: %s\n", err);
             status = 1;

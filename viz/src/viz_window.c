@@ -169,6 +169,7 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
     viz_lesson_init(&lesson);
     viz_classroom_t cls = viz_classroom_default();
     cls.presenter = o->presenter;
+    cls.stop_at_markers = !o->through_markers;
     uint64_t last = SDL_GetTicks64();
     while (running) {
         if (script && !viz__script_key(&script, err, cap, &bad))

@@ -24,7 +24,8 @@ typedef struct viz_window_opts {
      * by spaces ("Right Right Left Space +"); the window closes after the
      * last. With a script, SDL's offscreen driver is accepted. */
     const char *script;
-    bool presenter; /* start in presenter mode (viz_classroom.h; key P toggles) */
+    bool presenter;       /* start in presenter mode (viz_classroom.h; key P toggles) */
+    bool through_markers; /* playing does not stop at lesson markers (key M toggles) */
 } viz_window_opts_t;
 
 /* Run until the user quits: 0. Non-zero with a message in err when no
