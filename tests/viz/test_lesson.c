@@ -96,6 +96,31 @@ Test(lesson, the_scene_carries_caption_highlights_and_marker)
     vt_free(&f);
 }
 
+/* A caption longer than the scene keeps is cut at a whole character. */
+Test(lesson, a_long_caption_is_cut_at_a_whole_character)
+{
+    vt_feed_t f;
+    vt_start(&f, 1);
+    char text[600];
+    size_t n = 0;
+    while (n + 2 < sizeof text) { /* "é" is two bytes: the cut falls inside one */
+        text[n++] = '\xc3';
+        text[n++] = '\xa9';
+    }
+    text[n] = 0;
+    vt_name(&f, 1, text);
+    vt_ev(&f, 10, AL_EV_CAPTION, -1, 0, 0, 0, 1);
+    viz_lesson_t l;
+    viz_lesson_init(&l);
+    viz_scene_t *s = lesson_scene_at(&f, &l, 20);
+    size_t len = strlen(s->caption);
+    cr_assert_lt(len, VIZ_CAPTION);
+    cr_assert_gt(len, VIZ_CAPTION - 4);
+    cr_assert_eq(len % 2, 0, "whole characters only: %zu bytes", len);
+    viz_lesson_free(&l);
+    vt_free(&f);
+}
+
 Test(lesson, markers_are_found_by_name_and_stop_playback)
 {
     vt_feed_t f;

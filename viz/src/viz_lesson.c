@@ -73,6 +73,20 @@ static size_t viz__count_below(const size_t *v, size_t n, size_t pos)
     return lo;
 }
 
+/* Copy s into out (cap bytes), cut at a whole UTF-8 character when it is
+ * too long, so that the text drawn never ends in half a character. */
+static void viz__copy_text(char *out, size_t cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((uint8_t)s[n] & 0xc0) == 0x80)
+            n--; /* s[n] starts the character that does not fit */
+    }
+    memcpy(out, s, n);
+    out[n] = 0;
+}
+
 void viz_lesson_apply(const viz_lesson_t *l, const viz_recording_t *rec, size_t pos, viz_scene_t *s)
 {
     s->caption[0] = 0;
@@ -82,12 +96,12 @@ void viz_lesson_apply(const viz_lesson_t *l, const viz_recording_t *rec, size_t 
         pos = l->scanned;
     size_t c = viz__count_below(l->captions, l->num_captions, pos);
     if (c)
-        snprintf(s->caption, sizeof s->caption, "%s",
-                 viz_recording_string(rec, rec->events[l->captions[c - 1]].str));
+        viz__copy_text(s->caption, sizeof s->caption,
+                       viz_recording_string(rec, rec->events[l->captions[c - 1]].str));
     size_t m = viz__count_below(l->markers, l->num_markers, pos);
     if (m)
-        snprintf(s->marker, sizeof s->marker, "%s",
-                 viz_recording_string(rec, rec->events[l->markers[m - 1]].str));
+        viz__copy_text(s->marker, sizeof s->marker,
+                       viz_recording_string(rec, rec->events[l->markers[m - 1]].str));
     /* The highlights added since the last clear, oldest first (at most
      * VIZ_MAX_HIGHLIGHTS: the most recent ones). */
     size_t h = viz__count_below(l->highlights, l->num_highlights, pos);
