@@ -141,6 +141,11 @@ $(BUILD)/%/asynclab: $(REPL_SRC) $(REPL_HDR) $(VIZ_SRC) $(VIZ_HDR) $(BUILD)/%/li
 	$(VCC_$*) $(BASE) $(CFLAGS_$*) -Irepl/src $(LUA_CFLAGS) $(VIZ_CFLAGS) -o $@ $(REPL_SRC) $(VIZ_SRC) \
 	    $(BUILD)/$*/libasynclab.a $(LUA_LIBS) $(VIZ_LIBS) $(LDLIBS)
 
+# The visualizer's frame-time bench (tests/bench/viz/, docs/performance.md).
+$(BUILD)/release/viz_bench: $(wildcard tests/bench/viz/*.c) $(VIZ_SRC) $(VIZ_HDR) $(BUILD)/release/libasynclab.a $(CORE_HDR)
+	$(CC) $(BASE) $(CFLAGS_release) $(VIZ_CFLAGS) -o $@ $(wildcard tests/bench/viz/*.c) $(VIZ_SRC) \
+	    $(BUILD)/release/libasynclab.a $(VIZ_LIBS) $(LDLIBS)
+
 $(BUILD)/release/bench: $(BENCH_SRC) $(BENCH_HDR) $(BUILD)/release/libasynclab.a $(CORE_HDR)
 	$(CC) $(BASE) $(CFLAGS_release) -Itests/bench -o $@ $(BENCH_SRC) $(BUILD)/release/libasynclab.a $(LDLIBS)
 
@@ -207,9 +212,10 @@ test: test-release check-clang test-asan test-tsan test-cli test-lua test-viz
 	@echo "== all tests passed"
 
 # The C suite, then the Lua layer's rows (tests/bench/lua_bench.lua), same TSV.
-bench: $(BUILD)/release/bench $(BUILD)/release/asynclab
+bench: $(BUILD)/release/bench $(BUILD)/release/asynclab $(BUILD)/release/viz_bench
 	$(BUILD)/release/bench $(BENCH_FILTER)
 	ASYNCLAB_NO_CONSOLE=$${ASYNCLAB_NO_CONSOLE-1} $(BUILD)/release/asynclab tests/bench/lua_bench.lua $(BENCH_FILTER)
+	@case "viz frame_" in *"$(BENCH_FILTER)"*) SDL_VIDEODRIVER=offscreen $(BUILD)/release/viz_bench ;; esac
 
 clean:
 	rm -rf $(BUILD)

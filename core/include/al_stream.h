@@ -44,7 +44,7 @@ typedef struct al_trace_event {
     int16_t worker;  /* worker index, or AL_EV_NOT_WORKER */
 } al_trace_event_t;
 
-#define AL_STREAM_VERSION 1
+#define AL_STREAM_VERSION 2
 
 /* What a stream describes: written first in every trace file. */
 typedef struct al_stream_header {
@@ -119,6 +119,14 @@ uint64_t al_trace_span_begin(struct al_runtime *rt, const char *name);
 void al_trace_span_end(struct al_runtime *rt, uint64_t span);
 /* A lint finding (al_lint.h), so that replays show when it fired. */
 void al_trace_lint(struct al_runtime *rt, uint64_t task, uint32_t lint_id, const char *message);
+/* Lesson hooks, for the visualizer (and replays) to show. A caption is the
+ * narration text on screen until the next one (NULL or "": clear it). A
+ * highlight adds an outline to a task, worker or resource
+ * (AL_HIGHLIGHT_NONE, id 0: clear them all). A marker is a named point the
+ * playback can stop at. */
+void al_trace_caption(struct al_runtime *rt, const char *text);
+void al_trace_highlight(struct al_runtime *rt, al_highlight_kind_t what, uint64_t id);
+void al_trace_marker(struct al_runtime *rt, const char *name);
 
 typedef struct al_stream_stats {
     uint64_t recorded;  /* events written into rings */

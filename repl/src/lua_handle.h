@@ -32,6 +32,9 @@ typedef struct al_lua_class {
     /* True for handles that belong to one task (guards, permits): they
      * cannot be sent or captured by a spawned function. */
     bool task_local;
+    /* Optional: the runtime resource id (al_event.h) behind a sync object,
+     * so that the visualizer's hooks can point at it (rt.viz.highlight). */
+    uint64_t (*resource_id)(void *obj);
 } al_lua_class_t;
 
 typedef struct al_lua_handle {

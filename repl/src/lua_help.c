@@ -263,6 +263,23 @@ static const al_lua_help_t al_lua_help[] = {
     {"rt.pretty", "rt.pretty(v [, {depth=, items=}])",
      "a value as text, tables included (the prompt prints with it)", NULL},
     {"rt.help", "rt.help([name])", "this help; rt.help(\"rt.sync.Mutex\") for one entry", NULL},
+    {"rt.viz.caption", "rt.viz.caption(text)",
+     "narration on the visualizer's screen (recorded: replays show it); nil clears",
+     "The caption stays until the next one. It is a CAPTION event in the stream,\n"
+     "so rt.trace recordings and `asynclab replay` show it at the same moment.\n"
+     "  rt.viz.caption(\"worker 0 is stuck in std.thread.sleep: watch its queue\")"},
+    {"rt.viz.highlight", "rt.viz.highlight(x, ...)",
+     "outline tasks, workers or resources on screen (recorded); none or nil clears",
+     "Each x: a JoinHandle (its task), an integer (a worker index), a Mutex,\n"
+     "RwLock, Semaphore, Notify, Barrier or channel end, or {task=id},\n"
+     "{worker=i}, {resource=id}. A call replaces the previous highlight.\n"
+     "  local h = rt.spawn(heartbeat); rt.viz.highlight(h, 0)   -- its task and worker 0\n"
+     "  rt.viz.highlight()                                       -- clear"},
+    {"rt.viz.marker", "rt.viz.marker(name)",
+     "a named point in the recording that playback stops at",
+     "The player stops there when \"stop at markers\" is on (key M), and\n"
+     "asynclab replay FILE --screenshot out.png --at marker:NAME shows that moment.\n"
+     "  rt.viz.marker(\"blocked\")"},
 };
 
 #define AL_LUA_HELP_N (sizeof al_lua_help / sizeof *al_lua_help)
@@ -320,6 +337,7 @@ static int al_lua_help_fn(lua_State *L)
                               : strncmp(n, "rt.sync", 7) == 0     ? "sync"
                               : strncmp(n, "rt.time", 7) == 0     ? "time"
                               : strncmp(n, "rt.runtime", 10) == 0 ? "runtimes"
+                              : strncmp(n, "rt.viz", 6) == 0      ? "the visualizer"
                               : strncmp(n, "rt.net", 6) == 0 || strncmp(n, "Tcp", 3) == 0
                                   ? "network"
                               : strstr("rt.metrics rt.console rt.tasks rt.dump rt.lints "

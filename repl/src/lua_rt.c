@@ -30,6 +30,7 @@
 #include "lua_task.h"
 #include "lua_value.h"
 #include "lua_time.h"
+#include "lua_viz_hooks.h"
 #include "lua_watch.h"
 
 /* A duration argument in milliseconds -> ns; raises a clear error. */
@@ -332,6 +333,7 @@ void al_lua_open_rt(lua_State *L)
     al_lua_open_join_set(L, rt);
     al_lua_open_time(L, rt);
     al_lua_open_local_set(L, rt);
+    al_lua_open_viz_hooks(L, rt); /* last: it adds to rt.viz (rt.viz.open / close) */
 
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     lua_pushvalue(L, rt);

@@ -58,6 +58,25 @@ rt.spawn(function() std.thread.sleep(30) end):await()
 rt.time.sleep(20)
 assert(rt.trace.stop().events > 0)"
 expect 0 "LINT .*long-poll: task [0-9]+ held worker" "" "" -- "$ASYNCLAB" trace log --filter LINT "$DIR/lints.trace"
+# lesson hooks from Lua are in the recording, and `trace log` prints them
+rm -f "$DIR/hooks.trace"
+expect 0 "" "" "" -- "$ASYNCLAB" -e "rt.trace.start('$DIR/hooks.trace')
+rt.viz.caption('watch worker 0')
+local h = rt.spawn(function() rt.viz.marker('inside'); return 1 end)
+h:await()
+rt.viz.highlight(h, 1, rt.sync.Mutex.new(0))
+rt.viz.caption()
+assert(rt.trace.stop().events > 0)"
+"$ASYNCLAB" trace log --filter lesson "$DIR/hooks.trace" >"$DIR/hooks.log" 2>&1
+checks=$((checks + 1))
+grep -qE 'CAPTION .*"watch worker 0"' "$DIR/hooks.log" &&
+    grep -qE 'MARKER +task [0-9]+ .*"inside"' "$DIR/hooks.log" &&
+    grep -qE 'HIGHLIGHT .*clear all' "$DIR/hooks.log" &&
+    grep -qE 'HIGHLIGHT .*task [0-9]+$' "$DIR/hooks.log" &&
+    grep -qE 'HIGHLIGHT .*worker 1$' "$DIR/hooks.log" &&
+    grep -qE 'HIGHLIGHT .*resource #[0-9]+$' "$DIR/hooks.log" &&
+    grep -qE 'CAPTION .*\(cleared\)' "$DIR/hooks.log" ||
+    fail "trace log --filter lesson lacks the hooks: $(cat "$DIR/hooks.log")"
 
 # piped REPL: expressions print, statements span lines, errors do not end it
 expect 0 "^2$" "" $'1 + 1\n' -- "$ASYNCLAB"

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "al_error.h"
+#include "viz_classroom.h"
+#include "viz_lesson.h"
 #include "viz_main.h"
 #include "viz_panels.h"
 #include "viz_player.h"
@@ -27,7 +29,8 @@ void viz_usage(FILE *out)
 {
     fprintf(out, "asynclab replay: watch a recorded trace (ASYNCLAB_TRACE=FILE records one)\n"
                  "  replay FILE                        a window: space play/pause, arrows step\n"
-                 "                                     one event, +/- speed, Q quits\n"
+                 "                                     one event, +/- speed, ? all keys,\n"
+                 "                                     Q quits\n"
                  "  replay FILE --headless [--at T]    the scene as text\n"
                  "  replay FILE --screenshot OUT.png [--at T] [--size WxH]\n"
                  "                                     one frame as a PNG (no display needed)\n"
@@ -35,17 +38,24 @@ void viz_usage(FILE *out)
                  "                                     the whole recording as PNG frames\n"
                  "                                     DIR/frame-00001.png ... (then ffmpeg\n"
                  "                                     makes a video; the command is printed)\n"
-                 "  options: --at SECONDS since the recording started; --size WxH (1280x800);\n"
+                 "  options: --at SECONDS since the recording started, or --at marker:NAME\n"
+                 "           (just after rt.viz.marker(NAME)); --size WxH (1280x800);\n"
                  "           --speed X trace seconds per second in the window;\n"
                  "           --panel opens the console panel (Tab in the window);\n"
-                 "           --select task:ID | worker:N | resource:ID selects (a click)\n"
+                 "           --select task:ID | worker:N | resource:ID selects (a click);\n"
+                 "           --presenter large, high-contrast drawing for a projector (key P);\n"
+                 "           --legend the key and colour legend in a screenshot (key ?);\n"
+                 "           --through-markers playing does not stop at lesson markers (key M)\n"
                  "Exit status: 0 ok, 1 damaged trace (what came before is shown),\n"
                  "2 bad usage or unreadable file.\n");
 }
 
 typedef struct {
     const char *file, *screenshot, *frames;
+    const char *at_marker; /* --at marker:NAME */
     bool headless, have_at;
+    bool presenter, legend; /* --presenter, --legend (viz_classroom.h) */
+    bool through_markers;   /* --through-markers: playing does not stop at them */
     double at, speed, fps;
     int w, h;
     viz_view_t view; /* --panel, --select */
@@ -85,6 +95,12 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
                 return 2;
             }
             i++;
+        } else if (strcmp(o, "--presenter") == 0) {
+            a->presenter = true;
+        } else if (strcmp(o, "--legend") == 0) {
+            a->legend = true;
+        } else if (strcmp(o, "--through-markers") == 0) {
+            a->through_markers = true;
         } else if (strcmp(o, "--screenshot") == 0 || strcmp(o, "--at") == 0 ||
                    strcmp(o, "--size") == 0 || strcmp(o, "--speed") == 0 ||
                    strcmp(o, "--frames") == 0 || strcmp(o, "--fps") == 0) {
@@ -104,11 +120,18 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
                             v);
                     return 2;
                 }
+            } else if (strcmp(o, "--at") == 0 && strncmp(v, "marker:", 7) == 0) {
+                if (!v[7]) {
+                    fprintf(stderr, "asynclab replay: --at marker:NAME needs a marker name\n");
+                    return 2;
+                }
+                a->at_marker = v + 7;
+                a->have_at = true;
             } else if (strcmp(o, "--at") == 0) {
                 if (!viz__number(v, &a->at)) {
                     fprintf(stderr,
                             "asynclab replay: --at wants seconds since the recording started "
-                            "(e.g. --at 0.25), not '%s'\n",
+                            "(e.g. --at 0.25) or marker:NAME, not '%s'\n",
                             v);
                     return 2;
                 }
@@ -200,7 +223,7 @@ static const char *viz__basename(const char *path)
 
 /* --frames: one PNG per 1/fps second of playback at `speed` trace seconds
  * per second, from the start (or --at) to the end; progress on stderr. */
-static int viz__frames(viz_player_t *p, const viz__args_t *a)
+static int viz__frames(viz_player_t *p, const viz__args_t *a, const viz_lesson_t *lesson)
 {
     if (mkdir(a->frames, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "asynclab replay: cannot make %s: %s\n", a->frames, strerror(errno));
@@ -247,6 +270,7 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a)
         viz_scene_opts_t so = {.anim_window_ns = (uint64_t)step_ns};
         viz_scene_build(scene, snap, p->motion, &so);
         rc = viz_panels_update(panels, scene, p, snap) != 0;
+        viz_lesson_apply(lesson, p->rec, p->pos, scene);
         al_console_snapshot_free(snap);
         if (rc) {
             fprintf(stderr, "asynclab replay: out of memory\n");
@@ -254,7 +278,10 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a)
         }
         char path[4096], err[512];
         snprintf(path, sizeof path, "%s/frame-%05zu.png", a->frames, i + 1);
-        if (viz_shot_png(scene, a->w, a->h, NULL, path, err, sizeof err) != 0) {
+        viz_classroom_t cls = viz_classroom_default();
+        cls.presenter = a->presenter;
+        cls.legend = a->legend;
+        if (viz_classroom_shot_png(scene, a->w, a->h, &cls, path, err, sizeof err) != 0) {
             fprintf(stderr, "asynclab replay: %s\n", err);
             rc = 1;
         }
@@ -273,7 +300,7 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a)
     return rc;
 }
 
-static int viz__headless(viz_player_t *p, const viz__args_t *a)
+static int viz__headless(viz_player_t *p, const viz__args_t *a, const viz_lesson_t *lesson)
 {
     viz_scene_t *scene = viz_scene_new();
     al_console_snapshot_t *snap = viz_player_snapshot(p);
@@ -291,6 +318,7 @@ static int viz__headless(viz_player_t *p, const viz__args_t *a)
     viz_panels_t *panels = viz_panels_new(p->rec);
     int rc = panels ? viz_panels_update(panels, scene, p, snap) : 1;
     viz_panels_free(panels);
+    viz_lesson_apply(lesson, p->rec, p->pos, scene);
     al_console_snapshot_free(snap);
     if (rc != 0) {
         fprintf(stderr, "asynclab replay: out of memory\n");
@@ -299,7 +327,10 @@ static int viz__headless(viz_player_t *p, const viz__args_t *a)
     }
     if (a->screenshot) {
         char err[512];
-        if (viz_shot_png(scene, a->w, a->h, NULL, a->screenshot, err, sizeof err) != 0) {
+        viz_classroom_t cls = viz_classroom_default();
+        cls.presenter = a->presenter;
+        cls.legend = a->legend;
+        if (viz_classroom_shot_png(scene, a->w, a->h, &cls, a->screenshot, err, sizeof err) != 0) {
             fprintf(stderr, "asynclab replay: %s\n", err);
             rc = 1;
         } else {
@@ -308,6 +339,7 @@ static int viz__headless(viz_player_t *p, const viz__args_t *a)
         }
     } else {
         viz_scene_print(scene, stdout);
+        viz_lesson_print(scene, stdout);
     }
     viz_scene_free(scene);
     return rc;
@@ -341,7 +373,27 @@ int viz_main(int argc, char **argv)
     }
     double duration = (double)(viz_player_end_ns(p) - viz_player_start_ns(p)) / 1e9;
     p->speed = a.speed > 0 ? a.speed : duration > 0 ? fmin(fmax(duration / 20.0, 1e-4), 1.0) : 1.0;
-    if (a.have_at)
+    viz_lesson_t lesson;
+    viz_lesson_init(&lesson);
+    viz_lesson_update(&lesson, rec);
+    size_t marker_pos = 0;
+    if (a.at_marker && !viz_lesson_find_marker(&lesson, rec, a.at_marker, &marker_pos)) {
+        fprintf(stderr, "asynclab replay: %s has no marker '%s'", a.file, a.at_marker);
+        for (size_t i = 0; i < lesson.num_markers && i < 8; i++)
+            fprintf(stderr, "%s'%s'", i ? ", " : " (its markers: ",
+                    viz_recording_string(rec, rec->events[lesson.markers[i]].str));
+        fprintf(stderr, "%s\n",
+                lesson.num_markers > 8   ? ", ...)"
+                : lesson.num_markers > 0 ? ")"
+                                         : " (it has none: rt.viz.marker(NAME) records one)");
+        viz_lesson_free(&lesson);
+        viz_player_free(p);
+        viz_recording_free(rec);
+        return 2;
+    }
+    if (a.at_marker)
+        rc = viz_player_seek_event(p, marker_pos);
+    else if (a.have_at)
         rc = viz_player_seek_seconds(p, a.at);
     else if (a.headless)
         rc = viz_player_seek_ns(p, viz_player_end_ns(p));
@@ -349,17 +401,19 @@ int viz_main(int argc, char **argv)
         fprintf(stderr, "asynclab replay: out of memory\n");
         status = 2;
     } else if (a.frames) {
-        if (viz__frames(p, &a) != 0)
+        if (viz__frames(p, &a, &lesson) != 0)
             status = 1;
     } else if (a.headless) {
-        if (viz__headless(p, &a) != 0)
+        if (viz__headless(p, &a, &lesson) != 0)
             status = 1;
     } else {
         char err[512];
         viz_window_opts_t wo = {.w = a.w,
                                 .h = a.h,
                                 .title = viz__basename(a.file),
-                                .script = getenv("ASYNCLAB_REPLAY_KEYS")};
+                                .script = getenv("ASYNCLAB_REPLAY_KEYS"),
+                                .presenter = a.presenter,
+                                .through_markers = a.through_markers};
         if (viz_window_run(p, &wo, err, sizeof err) != 0) {
             fprintf(stderr, "asynclab replay: %s\n", err);
             status = 1;
@@ -369,6 +423,7 @@ int viz_main(int argc, char **argv)
                     p->playing ? "playing" : "paused", p->speed);
         }
     }
+    viz_lesson_free(&lesson);
     viz_player_free(p);
     viz_recording_free(rec);
     return status;

@@ -6,7 +6,9 @@
 
 #include <SDL.h>
 
+#include "viz_classroom.h"
 #include "viz_layout.h"
+#include "viz_lesson.h"
 #include "viz_panels.h"
 #include "viz_render.h"
 #include "viz_scene.h"
@@ -182,6 +184,13 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
     }
     bool running = true, bad = false;
     const char *script = o->script;
+    /* Lesson hooks: caption and highlights on screen; playing stops at
+     * markers unless M turned that off. */
+    viz_lesson_t lesson;
+    viz_lesson_init(&lesson);
+    viz_classroom_t cls = viz_classroom_default();
+    cls.presenter = o->presenter;
+    cls.stop_at_markers = !o->through_markers;
     uint64_t last = SDL_GetTicks64();
     while (running) {
         if (script && !viz__script_key(&script, err, cap, &bad))
@@ -190,6 +199,8 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
         while (SDL_PollEvent(&e)) {
             if (e.type == SDL_QUIT)
                 running = false;
+            else if (e.type == SDL_KEYDOWN && viz_classroom_key(&cls, w.win, e.key.keysym.sym))
+                continue;
             else if (e.type == SDL_KEYDOWN && !viz_panels_key(&w.scene->view, e.key.keysym.sym) &&
                      !viz__key(p, e.key.keysym.sym))
                 running = false;
@@ -197,30 +208,39 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
                 viz__click(&w, e.button.x, e.button.y);
         }
         uint64_t t = SDL_GetTicks64();
-        viz_player_tick(p, (t - last) * 1000000ull);
+        viz_lesson_update(&lesson, p->rec);
+        viz_lesson_tick(&lesson, p, (t - last) * 1000000ull, cls.stop_at_markers);
         last = t;
 
         al_console_snapshot_t *snap = viz_player_snapshot(p);
         if (!snap) {
             snprintf(err, cap, "out of memory");
+            viz_lesson_free(&lesson);
             viz__close(&w);
             return -1;
         }
         snprintf(w.scene->title, sizeof w.scene->title, "%s", o->title ? o->title : "");
-        snprintf(w.scene->status, sizeof w.scene->status, "%s  x%g   event %zu / %zu",
-                 p->playing ? "playing" : "paused", p->speed, p->pos, p->rec->num_events);
+        snprintf(w.scene->status, sizeof w.scene->status, "%s  x%g   event %zu / %zu%s",
+                 p->playing ? "playing" : "paused", p->speed, p->pos, p->rec->num_events,
+                 cls.stop_at_markers ? "" : "   (not stopping at markers)");
         viz_scene_opts_t so = {.anim_window_ns = (uint64_t)(p->speed * VIZ__ANIM_WALL_NS) + 1};
         viz_scene_build(w.scene, snap, p->motion, &so);
         int prc = viz_panels_update(w.panels, w.scene, p, snap);
+        viz_lesson_apply(&lesson, p->rec, p->pos, w.scene);
         al_console_snapshot_free(snap);
         if (prc != 0) {
             snprintf(err, cap, "out of memory");
+            viz_lesson_free(&lesson);
             viz__close(&w);
             return -1;
         }
 
         int ow = o->w, oh = o->h;
         SDL_GetRendererOutputSize(w.sdl, &ow, &oh);
+        float scale;
+        viz_classroom_logical_size(&cls, ow, oh, &ow, &oh, &scale);
+        SDL_RenderSetScale(w.sdl, scale, scale);
+        viz_render_set_classroom(w.render, &cls);
         viz_layout_compute(&w.layout, w.scene, ow, oh);
         viz_render_draw(w.render, w.scene, &w.layout);
         SDL_RenderPresent(w.sdl);
@@ -228,6 +248,7 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
         if (spent < 16)
             SDL_Delay((uint32_t)(16 - spent));
     }
+    viz_lesson_free(&lesson);
     viz__close(&w);
     return bad ? -1 : 0;
 }

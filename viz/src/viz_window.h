@@ -8,11 +8,13 @@
  * resized; the layout follows. The console panel and selection
  * (viz_panels.h): Tab opens / closes the panel, 1-6 sort its task table,
  * a click selects a task, worker or resource (or sorts by a heading), F
- * follows the selected task.
+ * follows the selected task. The classroom keys (viz_classroom.h): M stop at
+ * markers, P presenter mode, F11 fullscreen, ? or H the legend.
  */
 #ifndef VIZ_WINDOW_H
 #define VIZ_WINDOW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "viz_player.h"
@@ -25,6 +27,8 @@ typedef struct viz_window_opts {
      * by spaces ("Right Right Left Space +"); the window closes after the
      * last. With a script, SDL's offscreen driver is accepted. */
     const char *script;
+    bool presenter;       /* start in presenter mode (viz_classroom.h; key P toggles) */
+    bool through_markers; /* playing does not stop at lesson markers (key M toggles) */
 } viz_window_opts_t;
 
 /* Run until the user quits: 0. Non-zero with a message in err when no
