@@ -142,9 +142,12 @@ void al_runtime_set_hook(al_runtime_t *rt, al_event_fn fn, void *user);
  * While the gate is on, every thread about to poll a task (a worker, or the
  * thread driving a current-thread runtime) waits at the gate until a step is
  * granted; one step lets exactly one poll through, on whichever waiting
- * thread takes it. Nothing else is held back: timers fire, blocking-pool
- * threads run, a task stuck in a blocking call stays stuck, and block_on's
- * own future (not a task) is polled as usual. Turning the gate off releases
+ * thread takes it. Nothing else is held back: blocking-pool threads run, a
+ * task stuck in a blocking call stays stuck, a worker with nothing to do
+ * parks (in the driver, firing timers), and block_on's own future (not a
+ * task) is polled as usual. A worker held at the gate turns no timer wheel:
+ * with every worker held, timers fire late, as they would on a runtime that
+ * busy. Turning the gate off releases
  * every waiting thread; shutdown turns it off for good. Off (the default),
  * each poll costs one predictable branch.
  */

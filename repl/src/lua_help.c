@@ -256,6 +256,22 @@ static const al_lua_help_t al_lua_help[] = {
     {"rt.pretty", "rt.pretty(v [, {depth=, items=}])",
      "a value as text, tables included (the prompt prints with it)", NULL},
     {"rt.help", "rt.help([name])", "this help; rt.help(\"rt.sync.Mutex\") for one entry", NULL},
+    {"rt.viz.open", "rt.viz.open([runtime] [, {step=, max_events=, width=, height=}])",
+     "show the visualizer for the current runtime (or the one given), live",
+     "The prompt keeps working. In the window: Space pause, Left/Right step through what was "
+     "recorded, C catch up to now, S step mode, Enter one poll, Q close. Returns true, or nil "
+     "and a message (no display)."},
+    {"rt.viz.close", "rt.viz.close()", "close the visualizer window (true if one was open)", NULL},
+    {"rt.viz.is_open", "rt.viz.is_open()", "false once the window was closed", NULL},
+    {"rt.viz.wait", "rt.viz.wait()", "block until the user closes the window (for scripts)", NULL},
+    {"rt.viz.step_mode", "rt.viz.step_mode(on)",
+     "step mode: every worker waits before its next poll until a step",
+     "On the window's runtime (else the current one). Nothing is simulated: a worker in a "
+     "blocking call stays stuck. Do not await at the prompt while it is on: step from the "
+     "window (Enter) or with rt.viz.step()."},
+    {"rt.viz.step", "rt.viz.step([n])", "in step mode: let n polls (default 1) run", NULL},
+    {"rt.viz.gate", "rt.viz.gate()",
+     "step mode's state: {on=, waiting= (workers held), steps_left=, passed=}", NULL},
 };
 
 #define AL_LUA_HELP_N (sizeof al_lua_help / sizeof *al_lua_help)
@@ -313,6 +329,7 @@ static int al_lua_help_fn(lua_State *L)
                               : strncmp(n, "rt.sync", 7) == 0     ? "sync"
                               : strncmp(n, "rt.time", 7) == 0     ? "time"
                               : strncmp(n, "rt.runtime", 10) == 0 ? "runtimes"
+                              : strncmp(n, "rt.viz", 6) == 0      ? "the visualizer"
                               : strncmp(n, "rt.net", 6) == 0 || strncmp(n, "Tcp", 3) == 0
                                   ? "network"
                               : strstr("rt.metrics rt.console rt.tasks rt.dump rt.lints "

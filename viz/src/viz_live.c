@@ -156,8 +156,8 @@ static void stage_string(void *self, uint32_t id, const char *s, size_t len)
     viz_live_t *v = self;
     pthread_mutex_lock(&v->lock);
     if (stage_taking(v))
-        stage_entry(v, (live_entry_t){
-                           .type = ENTRY_STRING, .id = id, .text = strndup(s, len), .len = len});
+        stage_entry(
+            v, (live_entry_t){.type = ENTRY_STRING, .id = id, .text = strndup(s, len), .len = len});
     pthread_mutex_unlock(&v->lock);
 }
 
@@ -520,8 +520,16 @@ int viz_live_open(al_runtime_t *rt, const viz_live_opts_t *opts, viz_live_t **ou
     while (v->state == LIVE_STARTING)
         pthread_cond_wait(&v->cond, &v->lock);
     bool failed = v->state == LIVE_FAILED;
-    if (failed)
-        snprintf(err, cap, "%s", v->err);
+    if (failed) {
+        /* The window's hint is the replay command's: say what helps here. */
+        char *hint = strstr(v->err, "; render to a file");
+        if (hint)
+            *hint = 0;
+        snprintf(err, cap, "%s%s", v->err,
+                 hint ? "; without a display, record with rt.trace.start(path) and render it "
+                        "with: asynclab replay path --headless --screenshot out.png"
+                      : "");
+    }
     pthread_mutex_unlock(&v->lock);
     if (failed) {
         pthread_join(v->thread, NULL);

@@ -53,8 +53,8 @@ static int viz__open(viz__win_t *w, const viz_window_opts_t *o, char *err, size_
         SDL_Quit();
         return -1;
     }
-    w->win = SDL_CreateWindow(o->live ? "asynclab live" : "asynclab replay", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
-                              o->w, o->h, SDL_WINDOW_RESIZABLE);
+    w->win = SDL_CreateWindow(o->live ? "asynclab live" : "asynclab replay", SDL_WINDOWPOS_CENTERED,
+                              SDL_WINDOWPOS_CENTERED, o->w, o->h, SDL_WINDOW_RESIZABLE);
     if (!w->win) {
         snprintf(err, cap, "cannot open a window: %s", SDL_GetError());
         viz__close(w);
