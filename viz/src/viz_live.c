@@ -429,6 +429,9 @@ static void *live_main(void *arg)
         if (v->opts.step_mode)
             al_runtime_set_gate(v->rt, true);
         rc = viz_window_run(v->player, &wo, err, sizeof err);
+        /* SDL keeps thread-local data (its error string) for threads it
+         * did not create: free it before this thread ends. */
+        SDL_TLSCleanup();
     }
     al_runtime_set_gate(v->rt, false); /* nobody is left to step */
     pthread_mutex_lock(&v->lock);
