@@ -259,9 +259,11 @@ static const al_lua_help_t al_lua_help[] = {
     {"rt.pretty", "rt.pretty(v [, {depth=, items=}])",
      "a value as text, tables included (the prompt prints with it)", NULL},
     {"rt.help", "rt.help([name])", "this help; rt.help(\"rt.sync.Mutex\") for one entry", NULL},
-    {"rt.viz.open", "rt.viz.open([runtime] [, {step=, max_events=, width=, height=}])",
+    {"rt.viz.open", "rt.viz.open([runtime] [, opts])",
      "show the visualizer for the current runtime (or the one given), live",
-     "The prompt keeps working. In the window: Space pause, Left/Right step through what was "
+     "opts: step=true (start in step mode), max_events= (history kept, default 1000000), "
+     "width=, height=, title=. The prompt keeps working. In the window: Space pause, Left/Right "
+     "step through what was "
      "recorded, C catch up to now, S step mode, Enter one poll, Q close. Returns true, or nil "
      "and a message (no display)."},
     {"rt.viz.close", "rt.viz.close()", "close the visualizer window (true if one was open)", NULL},
