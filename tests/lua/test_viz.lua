@@ -43,6 +43,19 @@ if os.getenv("SDL_VIDEODRIVER") == "offscreen" then
   check(not rt.viz.is_open())
   check(rt.viz.gate().on == false, "closing leaves step mode off")
   rt.viz.close()
+  -- a runtime given: step mode applies to it, not to the default runtime;
+  -- dropping the runtime closes its window first
+  local private = rt.runtime.Builder.new_multi_thread():worker_threads(1):enable_all():build()
+  check(rt.viz.open(private, {headless = true}))
+  check(private:block_on(function() return 5 end) == 5)
+  rt.viz.step_mode(true)
+  check(rt.viz.gate().on)
+  check(rt.spawn(function() return 1 end):await() == 1, "the default runtime is not held")
+  rt.viz.step_mode(false)
+  private = nil
+  collectgarbage(); collectgarbage()
+  check(not rt.viz.is_open(), "dropping the runtime closed its window")
+  check(rt.viz.gate().on == false)
 end
 
 -- step mode on the real runtime, stepped from Lua
