@@ -88,14 +88,21 @@ bool al_lua_viz_open_default(char *err, size_t cap)
     return al_lua_viz_open_on(rt, &o, err, cap) == 0;
 }
 
-void al_lua_viz_wait_closed(void)
+/* Wait at most ms for the window to close: true once it is (or none is
+ * open). The lock is held meanwhile, so nobody frees it under us; others
+ * wait at most ms. */
+static bool al_lua_viz_wait_slice(uint64_t ms)
 {
     pthread_mutex_lock(&al_lua_viz_lock);
-    viz_live_t *v = al_lua_viz;
+    bool closed = !al_lua_viz || viz_live_wait_closed(al_lua_viz, ms);
     pthread_mutex_unlock(&al_lua_viz_lock);
-    /* Only this thread closes the window at exit: v stays valid. */
-    if (v)
-        viz_live_wait_closed(v, UINT64_MAX);
+    return closed;
+}
+
+void al_lua_viz_wait_closed(void)
+{
+    while (!al_lua_viz_wait_slice(100))
+        ;
 }
 
 static lua_Integer al_lua_viz_int_field(lua_State *L, int t, const char *k, lua_Integer dflt,
@@ -188,12 +195,14 @@ static int al_lua_viz_is_open(lua_State *L)
     return 1;
 }
 
-static int al_lua_viz_wait(lua_State *L)
+/* rt.viz.wait's step: a Lua loop calls it, so that Ctrl-C at the prompt
+ * (which interrupts running Lua) ends the wait. */
+static int al_lua_viz_wait_step(lua_State *L)
 {
     if (al_lua_in_task(L))
         return luaL_error(L, "rt.viz.wait blocks its thread: call it at the top level");
-    al_lua_viz_wait_closed();
-    return 0;
+    lua_pushboolean(L, al_lua_viz_wait_slice(100));
+    return 1;
 }
 
 /* The runtime step mode applies to: the window's, else the current one. */
@@ -235,9 +244,10 @@ static int al_lua_viz_is_open(lua_State *L)
     return 1;
 }
 
-static int al_lua_viz_wait(lua_State *L)
+static int al_lua_viz_wait_step(lua_State *L)
 {
-    return 0;
+    lua_pushboolean(L, 1);
+    return 1;
 }
 
 static al_runtime_t *al_lua_viz_target(lua_State *L)
@@ -300,10 +310,19 @@ void al_lua_open_viz(lua_State *L, int rt)
                   (const luaL_Reg[]){{"open", al_lua_viz_open},
                                      {"close", al_lua_viz_close},
                                      {"is_open", al_lua_viz_is_open},
-                                     {"wait", al_lua_viz_wait},
                                      {"step_mode", al_lua_viz_step_mode},
                                      {"step", al_lua_viz_step},
                                      {"gate", al_lua_viz_gate},
                                      {NULL, NULL}});
-    lua_pop(L, 1);
+    /* rt.viz.wait = a loop over the C step (see al_lua_viz_wait_step) */
+    lua_getfield(L, -1, "viz");
+    if (luaL_loadstring(L, "local step = ...\n"
+                           "return function() while not step() do end end") == LUA_OK) {
+        lua_pushcfunction(L, al_lua_viz_wait_step);
+        lua_call(L, 1, 1);
+        lua_setfield(L, -2, "wait");
+    } else {
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
 }

@@ -104,6 +104,8 @@ if [ -n "${PTY_DRIVE:-}" ]; then
         send 'h:await()\n' expect '42' expect "> " \
         send 'rt.viz.open{headless = true}\n' expect 'true' expect "> " \
         send 'rt.spawn(function() return 6 * 9 end):await()\n' expect '54' expect "> " \
+        send 'print("wait" .. "ing for the window") rt.viz.wait()\n' expect 'waiting for the window' \
+        send '\x03' expect 'interrupted!' expect "> " \
         send '\x04' exit 0 >"$DIR/pty.out" 2>&1 || fail "terminal session:"$'\n'"$(tail -30 "$DIR/pty.out")"
     checks=$((checks + 1))
     grep -q "^1 + 1$" "$home/.asynclab_history" 2>/dev/null || fail "history file lacks '1 + 1'"
