@@ -101,7 +101,7 @@ VIZ_HDR      := $(wildcard viz/src/*.h)
 VIZ_TEST_SRC := $(sort $(wildcard tests/viz/test_*.c))
 VIZ_TEST_HDR := $(wildcard tests/viz/*.h)
 VIZ_PKGS     := sdl2 SDL2_ttf libpng
-VIZ_CFLAGS    = -Iviz/src $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(VIZ_PKGS)))
+VIZ_CFLAGS    = -DAL_WITH_VIZ -Iviz/src $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(VIZ_PKGS)))
 VIZ_LIBS      = $(shell pkg-config --libs $(VIZ_PKGS))
 
 $(BUILD)/%/viz_tests: $(VIZ_TEST_SRC) $(VIZ_TEST_HDR) $(VIZ_SRC) $(VIZ_HDR) $(BUILD)/%/libasynclab.a $(CORE_HDR)

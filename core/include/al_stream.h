@@ -97,6 +97,10 @@ typedef struct al_stream_config {
  */
 int al_stream_start(struct al_runtime *rt, const al_stream_config_t *cfg, al_stream_t **out);
 int al_stream_subscribe(al_stream_t *st, const al_stream_consumer_t *c, void *self);
+/* Remove a subscription (the same c and self): when this returns, no
+ * callback of it runs or will run; on_end is not called. Not from inside a
+ * consumer's callback. Errors: AL_EINVAL (not subscribed). */
+int al_stream_unsubscribe(al_stream_t *st, const al_stream_consumer_t *c, void *self);
 /* The stream recording rt now (e.g. started by ASYNCLAB_LOG), or NULL. */
 al_stream_t *al_stream_of(struct al_runtime *rt);
 /* Deliver everything emitted before this call (by threads that have

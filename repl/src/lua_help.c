@@ -280,6 +280,24 @@ static const al_lua_help_t al_lua_help[] = {
      "The player stops there when \"stop at markers\" is on (key M), and\n"
      "asynclab replay FILE --screenshot out.png --at marker:NAME shows that moment.\n"
      "  rt.viz.marker(\"blocked\")"},
+    {"rt.viz.open", "rt.viz.open([runtime] [, opts])",
+     "show the visualizer for the current runtime (or the one given), live",
+     "opts: step=true (start in step mode), max_events= (history kept, default 1000000), "
+     "width=, height=, title=. The prompt keeps working. In the window: Space pause, Left/Right "
+     "step through what was "
+     "recorded, C catch up to now, S step mode, Enter one poll, Q close. Returns true, or nil "
+     "and a message (no display)."},
+    {"rt.viz.close", "rt.viz.close()", "close the visualizer window (true if one was open)", NULL},
+    {"rt.viz.is_open", "rt.viz.is_open()", "false once the window was closed", NULL},
+    {"rt.viz.wait", "rt.viz.wait()", "block until the user closes the window (for scripts)", NULL},
+    {"rt.viz.step_mode", "rt.viz.step_mode(on)",
+     "step mode: every worker waits before its next poll until a step",
+     "On the window's runtime (else the current one). Nothing is simulated: a worker in a "
+     "blocking call stays stuck. Do not await at the prompt while it is on: step from the "
+     "window (Enter) or with rt.viz.step()."},
+    {"rt.viz.step", "rt.viz.step([n])", "in step mode: let n polls (default 1) run", NULL},
+    {"rt.viz.gate", "rt.viz.gate()",
+     "step mode's state: {on=, waiting= (workers held), steps_left=, passed=}", NULL},
 };
 
 #define AL_LUA_HELP_N (sizeof al_lua_help / sizeof *al_lua_help)

@@ -28,6 +28,7 @@
 #include "lua_std_io.h"
 #include "lua_sync.h"
 #include "lua_task.h"
+#include "lua_viz.h"
 #include "lua_value.h"
 #include "lua_time.h"
 #include "lua_viz_hooks.h"
@@ -322,6 +323,7 @@ void al_lua_open_rt(lua_State *L)
     al_lua_open_select(L, rt);
     al_lua_open_pretty(L, rt);
     al_lua_open_help(L, rt);
+    al_lua_open_viz(L, rt);
     al_lua_open_net(L, rt);
     lua_getfield(L, rt, "sync");
     al_lua_open_chan(L, lua_gettop(L));

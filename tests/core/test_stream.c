@@ -392,6 +392,33 @@ Test(stream, late_subscriber_and_restart, .timeout = 60)
     ts_rec_free(&third);
 }
 
+Test(stream, unsubscribed_consumer_hears_nothing_more, .timeout = 60)
+{
+    al_runtime_t *rt = tf_runtime(AL_CURRENT_THREAD, 1);
+    ts_rec_t stays, leaves;
+    ts_rec_init(&stays);
+    ts_rec_init(&leaves);
+    al_stream_t *st = start(rt, &stays, 0, 0);
+    cr_assert_eq(al_stream_subscribe(st, ts_rec_vt(), &leaves), 0);
+    scene_t s = {0};
+    tf_run(rt, &scene_vt, &s);
+    al_stream_flush(st);
+    size_t before = leaves.n;
+    cr_assert_gt(before, 0);
+    cr_assert_eq(al_stream_unsubscribe(st, ts_rec_vt(), &leaves), 0);
+    cr_assert_eq(al_stream_unsubscribe(st, ts_rec_vt(), &leaves), AL_EINVAL, "twice");
+    scene_t s2 = {0};
+    tf_run(rt, &scene_vt, &s2);
+    al_stream_stop(st);
+    cr_assert_eq(leaves.n, before, "events after unsubscribing");
+    cr_assert_eq(leaves.ends, 0, "no on_end after unsubscribing");
+    cr_assert_gt(stays.n, before, "the other consumer still hears everything");
+    cr_assert_eq(stays.ends, 1);
+    al_runtime_free(rt);
+    ts_rec_free(&stays);
+    ts_rec_free(&leaves);
+}
+
 Test(stream, bad_arguments)
 {
     al_stream_t *st = NULL;

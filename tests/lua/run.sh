@@ -88,6 +88,17 @@ expect 0 "^7$" "" $'h = rt.spawn(function() return 7 end)\nh:await()\n' -- "$ASY
 expect 0 "^JoinHandle #[0-9]+ \"bg\"" "" $'h = rt.task.Builder.new():name("bg"):spawn(function() rt.time.sleep(5) end)\nh\n' -- "$ASYNCLAB"
 expect 0 "" "cannot spawn: upvalue .co. is a coroutine" $'local co = coroutine.create(print); rt.spawn(function() return co end)\n' -- "$ASYNCLAB"
 
+# the visualizer on the program's runtime (headless: SDL's offscreen driver)
+expect 0 "^test_viz: ok" "" "" -- env SDL_VIDEODRIVER=offscreen "$ASYNCLAB" tests/lua/test_viz.lua
+# the piped prompt keeps working while the window is open, in step mode too
+viz_session=$'rt.viz.open{headless = true}\nh = rt.spawn(function() return 40 + 2 end)\nprint("answer", h:await())\nrt.viz.step_mode(true)\nh2 = rt.spawn(function() return "one" end)\nrt.viz.step()\nprint("stepped", h2:await())\nprint("open", rt.viz.is_open())\n'
+expect 0 "^answer	42$" "" "$viz_session" -- env SDL_VIDEODRIVER=offscreen "$ASYNCLAB"
+expect 0 "^stepped	one$" "" "$viz_session" -- env SDL_VIDEODRIVER=offscreen "$ASYNCLAB"
+expect 0 "^open	true$" "" "$viz_session" -- env SDL_VIDEODRIVER=offscreen "$ASYNCLAB"
+expect 2 "" "--viz needs a script" "" -- "$ASYNCLAB" --viz
+expect 1 "" "--viz: cannot open the visualizer: SDL's video driver is 'offscreen'" "" -- env SDL_VIDEODRIVER=offscreen "$ASYNCLAB" --viz "$DIR/args.lua"
+expect 0 "args.lua	a	a	b" "close the visualizer window" "" -- env SDL_VIDEODRIVER=offscreen ASYNCLAB_VIZ_KEYS="C S Return S" "$ASYNCLAB" --viz "$DIR/args.lua" a b
+
 # In a terminal: completion, Ctrl-C (typing, running Lua, awaiting), history, Ctrl-D.
 if [ -n "${PTY_DRIVE:-}" ]; then
     home="$DIR/home"
@@ -95,7 +106,7 @@ if [ -n "${PTY_DRIVE:-}" ]; then
     checks=$((checks + 1))
     # Each step waits for the prompt ("> ") before typing, as a person would:
     # keys typed while a line still runs reach the terminal in another mode.
-    HOME="$home" "$PTY_DRIVE" "$ASYNCLAB" -- \
+    HOME="$home" SDL_VIDEODRIVER=offscreen "$PTY_DRIVE" "$ASYNCLAB" -- \
         expect "> " \
         send 'rt.sync.Mu\t' expect 'rt.sync.Mutex.' \
         send 'new(5)\n' expect 'Mutex #' expect "> " \
@@ -110,6 +121,10 @@ if [ -n "${PTY_DRIVE:-}" ]; then
         send '\x03' expect 'interrupted!' expect "> " \
         send 'h = rt.spawn(function() return 40 + 2 end)\n' expect "> " \
         send 'h:await()\n' expect '42' expect "> " \
+        send 'rt.viz.open{headless = true}\n' expect 'true' expect "> " \
+        send 'rt.spawn(function() return 6 * 9 end):await()\n' expect '54' expect "> " \
+        send 'print("wait" .. "ing for the window") rt.viz.wait()\n' expect 'waiting for the window' \
+        send '\x03' expect 'interrupted!' expect "> " \
         send '\x04' exit 0 >"$DIR/pty.out" 2>&1 || fail "terminal session:"$'\n'"$(tail -30 "$DIR/pty.out")"
     checks=$((checks + 1))
     grep -q "^1 + 1$" "$home/.asynclab_history" 2>/dev/null || fail "history file lacks '1 + 1'"

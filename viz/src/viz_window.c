@@ -50,7 +50,7 @@ static int viz__open(viz__win_t *w, const viz_window_opts_t *o, char *err, size_
     }
     const char *driver = SDL_GetCurrentVideoDriver();
     w->offscreen = driver && (strcmp(driver, "offscreen") == 0 || strcmp(driver, "dummy") == 0);
-    if (w->offscreen && !o->script) {
+    if (w->offscreen && !o->script && !o->allow_offscreen) {
         snprintf(err, cap,
                  "SDL's video driver is '%s': a window would not be seen; render to a file "
                  "with --headless --screenshot OUT.png",
@@ -58,8 +58,8 @@ static int viz__open(viz__win_t *w, const viz_window_opts_t *o, char *err, size_
         SDL_Quit();
         return -1;
     }
-    w->win = SDL_CreateWindow("asynclab replay", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
-                              o->w, o->h, SDL_WINDOW_RESIZABLE);
+    w->win = SDL_CreateWindow(o->live ? "asynclab live" : "asynclab replay", SDL_WINDOWPOS_CENTERED,
+                              SDL_WINDOWPOS_CENTERED, o->w, o->h, SDL_WINDOW_RESIZABLE);
     if (!w->win) {
         snprintf(err, cap, "cannot open a window: %s", SDL_GetError());
         viz__close(w);
@@ -191,14 +191,19 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
     viz_classroom_t cls = viz_classroom_default();
     cls.presenter = o->presenter;
     cls.stop_at_markers = !o->through_markers;
+    const viz_window_live_t *live = o->live;
     uint64_t last = SDL_GetTicks64();
     while (running) {
+        if (live && !live->frame(live->self, p))
+            running = false;
         if (script && !viz__script_key(&script, err, cap, &bad))
             running = false;
         SDL_Event e;
         while (SDL_PollEvent(&e)) {
             if (e.type == SDL_QUIT)
                 running = false;
+            else if (e.type == SDL_KEYDOWN && live && live->key(live->self, p, e.key.keysym.sym))
+                continue;
             else if (e.type == SDL_KEYDOWN && viz_classroom_key(&cls, w.win, e.key.keysym.sym))
                 continue;
             else if (e.type == SDL_KEYDOWN && !viz_panels_key(&w.scene->view, e.key.keysym.sym) &&
@@ -220,9 +225,12 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
             return -1;
         }
         snprintf(w.scene->title, sizeof w.scene->title, "%s", o->title ? o->title : "");
-        snprintf(w.scene->status, sizeof w.scene->status, "%s  x%g   event %zu / %zu%s",
-                 p->playing ? "playing" : "paused", p->speed, p->pos, p->rec->num_events,
-                 cls.stop_at_markers ? "" : "   (not stopping at markers)");
+        if (live)
+            live->status(live->self, p, w.scene->status, sizeof w.scene->status);
+        else
+            snprintf(w.scene->status, sizeof w.scene->status, "%s  x%g   event %zu / %zu%s",
+                     p->playing ? "playing" : "paused", p->speed, p->pos, p->rec->num_events,
+                     cls.stop_at_markers ? "" : "   (not stopping at markers)");
         viz_scene_opts_t so = {.anim_window_ns = (uint64_t)(p->speed * VIZ__ANIM_WALL_NS) + 1};
         viz_scene_build(w.scene, snap, p->motion, &so);
         int prc = viz_panels_update(w.panels, w.scene, p, snap);
@@ -244,6 +252,8 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
         viz_layout_compute(&w.layout, w.scene, ow, oh);
         viz_render_draw(w.render, w.scene, &w.layout);
         SDL_RenderPresent(w.sdl);
+        if (live)
+            live->drawn(live->self, w.scene);
         uint64_t spent = SDL_GetTicks64() - t;
         if (spent < 16)
             SDL_Delay((uint32_t)(16 - spent));

@@ -18,6 +18,26 @@
 #include <stddef.h>
 
 #include "viz_player.h"
+#include "viz_scene.h"
+
+/*
+ * A live source (viz_live.h): a recording that grows while the window is
+ * open. All its callbacks run on the window's thread. Without one, the
+ * window shows a finished recording.
+ */
+typedef struct viz_window_live {
+    void *self;
+    /* Start of each frame: bring new events into the player's recording,
+     * move "now". False: close the window (asked from another thread). */
+    bool (*frame)(void *self, viz_player_t *p);
+    /* A key press (an SDL_Keycode), seen first: true when it was handled
+     * (the recording's keys below are then skipped). */
+    bool (*key)(void *self, viz_player_t *p, int keycode);
+    /* The status line. */
+    void (*status)(void *self, const viz_player_t *p, char *buf, size_t cap);
+    /* End of each frame, with the scene just drawn. */
+    void (*drawn)(void *self, const viz_scene_t *scene);
+} viz_window_live_t;
 
 typedef struct viz_window_opts {
     int w, h;              /* initial size */
@@ -29,6 +49,10 @@ typedef struct viz_window_opts {
     const char *script;
     bool presenter;       /* start in presenter mode (viz_classroom.h; key P toggles) */
     bool through_markers; /* playing does not stop at lesson markers (key M toggles) */
+    /* For tests: accept SDL's offscreen driver without a script (the window
+     * then runs until its live source closes it). */
+    bool allow_offscreen;
+    const viz_window_live_t *live; /* NULL: a finished recording */
 } viz_window_opts_t;
 
 /* Run until the user quits: 0. Non-zero with a message in err when no
