@@ -11,6 +11,8 @@
 
 typedef struct {
     size_t used, limit;
+    unsigned finalizers; /* made since the last al_lua_alloc_take_finalizers */
+    bool always;         /* every take reports finalizers */
 } al_lua_budget_t;
 
 static void *al_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -43,8 +45,7 @@ lua_State *al_lua_alloc_state(void)
     al_lua_budget_t *b = malloc(sizeof *b);
     if (!b)
         return NULL;
-    b->used = 0;
-    b->limit = SIZE_MAX;
+    *b = (al_lua_budget_t){.used = 0, .limit = SIZE_MAX};
     lua_State *L = lua_newstate(al_lua_alloc, b);
     if (!L) {
         free(b);
@@ -71,6 +72,30 @@ size_t al_lua_alloc_used(lua_State *L)
 {
     al_lua_budget_t *b = al_lua_budget(L);
     return b ? b->used : 0;
+}
+
+void al_lua_alloc_note_finalizer(lua_State *L)
+{
+    al_lua_budget_t *b = al_lua_budget(L);
+    if (b)
+        b->finalizers++;
+}
+
+void al_lua_alloc_always_collect(lua_State *L)
+{
+    al_lua_budget_t *b = al_lua_budget(L);
+    if (b)
+        b->always = true;
+}
+
+bool al_lua_alloc_take_finalizers(lua_State *L)
+{
+    al_lua_budget_t *b = al_lua_budget(L);
+    if (!b)
+        return true; /* not ours: assume the worst */
+    bool any = b->finalizers > 0 || b->always;
+    b->finalizers = 0;
+    return any;
 }
 
 void al_lua_alloc_close(lua_State *L)

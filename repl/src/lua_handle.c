@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lua_alloc.h"
 #include "lua_handle.h"
 
 /* Key of the class pointer in a handle metatable. */
@@ -73,6 +74,7 @@ void al_lua_class_register(lua_State *L, const al_lua_class_t *cls)
 void al_lua_handle_push(lua_State *L, const al_lua_class_t *cls, void *obj)
 {
     al_lua_handle_t *h = lua_newuserdatauv(L, sizeof *h, 1);
+    al_lua_alloc_note_finalizer(L); /* its __gc releases: collect when the task ends */
     h->cls = cls;
     h->obj = obj;
     if (luaL_getmetatable(L, cls->name) != LUA_TTABLE) {

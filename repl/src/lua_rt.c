@@ -19,6 +19,7 @@
 #include "lua_inspect.h"
 #include "lua_net.h"
 #include "lua_join_set.h"
+#include "lua_lazy_libs.h"
 #include "lua_local_set.h"
 #include "lua_rt.h"
 #include "lua_pretty.h"
@@ -356,8 +357,7 @@ static lua_State *al_lua_task_state(void)
     if (!L)
         return NULL;
     *(void **)lua_getextraspace(L) = NULL; /* no task runs here yet (lua_task.c) */
-    luaL_openlibs(L);
-    al_lua_open_rt(L);
+    al_lua_lazy_setup(L); /* libraries, rt and std open when the task names them */
     return L;
 }
 
@@ -366,8 +366,15 @@ void al_lua_use_task_states(void)
     al_lua_new_state = al_lua_task_state;
 }
 
+/* The top level opens everything now: the REPL completes and lists globals. */
 lua_State *al_lua_main_state(void)
 {
     al_lua_use_task_states();
-    return al_lua_task_state();
+    lua_State *L = al_lua_alloc_state();
+    if (!L)
+        return NULL;
+    *(void **)lua_getextraspace(L) = NULL;
+    luaL_openlibs(L);
+    al_lua_open_rt(L);
+    return L;
 }

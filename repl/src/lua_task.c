@@ -79,7 +79,7 @@ typedef struct al_lua_task {
     al_lua_pack_t init;    /* the function and its arguments, until the first poll */
     al_lua_pack_t globals; /* the globals its code names: a table, or empty */
     lua_State *L;          /* the task's state (from the pool) */
-    int co_ref, env_ref;   /* registry references keeping them alive */
+    bool returned;         /* its coroutine returned: the state may reuse it */
     al_runtime_t *rt;
 } al_lua_task_t;
 
@@ -204,24 +204,54 @@ void al_lua_gc_again(void)
     al_lua_gc_pending = true;
 }
 
-/* Back to this thread's pool, after a full collection: whatever the task
- * still held (guards, permits, handles) is released now, not later. */
+/* A pooled state that stays this large after a collection (a task built big
+ * tables in the registry, say) is closed instead of kept. */
+#define AL_LUA_POOL_STATE_MAX ((size_t)256 << 10)
+
+/* Back to this thread's pool. When the task made handles (or anything whose
+ * finalizer releases something), after a full collection: whatever it still
+ * held (guards, permits, handles) is released now, not later. A task that
+ * made none leaves its garbage to the state's incremental collector: a full
+ * collection per task was most of a trivial task's cost. */
 static void al_lua_state_give(lua_State *L)
 {
     *al_lua_slot(L) = NULL;
     lua_settop(L, 0);
-    al_lua_gc_pending = false;
-    lua_gc(L, LUA_GCCOLLECT);
-    if (al_lua_gc_pending) { /* what its finalizers dropped (a LocalSet's tasks) */
+    al_lua_alloc_set_limit(L, SIZE_MAX);
+    if (al_lua_alloc_take_finalizers(L) || al_lua_alloc_used(L) > AL_LUA_POOL_STATE_MAX) {
         al_lua_gc_pending = false;
         lua_gc(L, LUA_GCCOLLECT);
+        if (al_lua_gc_pending) { /* what its finalizers dropped (a LocalSet's tasks) */
+            al_lua_gc_pending = false;
+            lua_gc(L, LUA_GCCOLLECT);
+        }
     }
     al_lua_pool_t *pool = al_lua_pool();
-    al_lua_alloc_set_limit(L, SIZE_MAX);
-    if (pool && pool->len < AL_LUA_POOL_MAX)
+    if (pool && pool->len < AL_LUA_POOL_MAX && al_lua_alloc_used(L) <= AL_LUA_POOL_STATE_MAX)
         pool->states[pool->len++] = L;
     else
         al_lua_alloc_close(L);
+}
+
+/* Registry keys (light userdata) of a task state's shared parts. */
+static const char al_lua_env_mt_key;  /* metatable of task environments: __index = globals */
+static const char al_lua_co_key;      /* the running task's coroutine */
+static const char al_lua_spare_co_key; /* a coroutine that returned, to reuse */
+
+/* Push a fresh environment for a task or blocking job: reads fall through
+ * to the state's globals, writes stay in it. */
+static void al_lua_push_env(lua_State *L)
+{
+    lua_createtable(L, 0, 0);
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &al_lua_env_mt_key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 1);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+        lua_setfield(L, -2, "__index");
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &al_lua_env_mt_key);
+    }
+    lua_setmetatable(L, -2);
 }
 
 /* Close this thread's pooled states now (the main thread, at exit). */
@@ -369,9 +399,15 @@ static void al_lua_task_release_state(al_lua_task_t *t)
 {
     if (!t->L)
         return;
-    luaL_unref(t->L, LUA_REGISTRYINDEX, t->co_ref);
-    luaL_unref(t->L, LUA_REGISTRYINDEX, t->env_ref);
-    al_lua_state_give(t->L);
+    lua_State *L = t->L;
+    if (t->returned) { /* a coroutine that returned runs the state's next task */
+        lua_settop(t->aw.co, 0);
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &al_lua_co_key);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &al_lua_spare_co_key);
+    }
+    lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &al_lua_co_key);
+    al_lua_state_give(L);
     t->L = t->aw.co = NULL;
 }
 
@@ -480,13 +516,7 @@ static int al_lua_task_start(al_lua_task_t *t, char *err, size_t cap)
     }
     lua_State *L = t->L;
     *al_lua_slot(L) = &t->aw;
-    lua_newtable(L); /* the task's _ENV: reads fall through to the globals */
-    lua_newtable(L);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-    lua_setfield(L, -2, "__index");
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    t->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    al_lua_push_env(L); /* the task's _ENV: reads fall through to the globals */
     int env = lua_gettop(L);
     if (t->globals.count) { /* the globals the code names, as the spawner saw them */
         int g = lua_gettop(L) + 1;
@@ -501,10 +531,18 @@ static int al_lua_task_start(al_lua_task_t *t, char *err, size_t cap)
         lua_settop(L, env);
     }
     t->mem_base = al_lua_alloc_used(L);
-    t->aw.co = lua_newthread(L);
-    /* Coroutines the task creates inherit the hook. */
-    lua_sethook(t->aw.co, al_lua_watch_hook, LUA_MASKCOUNT, AL_LUA_WATCH_EVERY);
-    t->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &al_lua_spare_co_key) == LUA_TTHREAD) {
+        t->aw.co = lua_tothread(L, -1);
+        lua_pushnil(L);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &al_lua_spare_co_key);
+        *al_lua_slot(t->aw.co) = &t->aw;
+    } else {
+        lua_pop(L, 1);
+        t->aw.co = lua_newthread(L); /* its awaiter: the main thread's, ours */
+        /* Coroutines the task creates inherit the hook. */
+        lua_sethook(t->aw.co, al_lua_watch_hook, LUA_MASKCOUNT, AL_LUA_WATCH_EVERY);
+    }
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &al_lua_co_key); /* keeps it alive */
     lua_pushvalue(L, env);
     lua_xmove(L, t->aw.co, 1); /* co's slot 1: the environment, while unpacking */
     int n = al_lua_unpack_env(t->aw.co, &t->init, 1, err, cap);
@@ -572,6 +610,7 @@ static al_poll_t al_lua_task_poll_locked(al_lua_task_t *t, al_context_t *cx, voi
         al_lua_pack_t *res = out;
         if (!al_lua_pack(t->aw.co, -nres, nres, "return", NULL, res, err, sizeof err))
             return al_panic(cx, "%s", err);
+        t->returned = true;
         return AL_READY;
     }
 }
@@ -910,11 +949,7 @@ static void *al_lua_blocking_main(void *arg)
         al_lua_blocking_release(b);
         return NULL;
     }
-    lua_newtable(L); /* a fresh _ENV, as for tasks */
-    lua_newtable(L);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-    lua_setfield(L, -2, "__index");
-    lua_setmetatable(L, -2);
+    al_lua_push_env(L); /* a fresh _ENV, as for tasks */
     int base = lua_gettop(L);
     int n = al_lua_unpack_env(L, &b->init, base, err, sizeof err);
     int status;
@@ -1045,12 +1080,12 @@ static int al_lua_spawn_impl(lua_State *L, al_runtime_t *rt, int idx, int nargs,
 {
     idx = lua_absindex(L, idx);
     luaL_checktype(L, idx, LUA_TFUNCTION);
-    const char *names[17] = {NULL};
-    char argnames[16][24];
-    for (int i = 1; i <= nargs && i < 17; i++) {
-        snprintf(argnames[i - 1], sizeof argnames[i - 1], "argument #%d", i);
-        names[i] = argnames[i - 1];
-    }
+    /* What errors call each value: the function itself needs no name. */
+    static const char *const names[17] = {
+        NULL,           "argument #1",  "argument #2",  "argument #3",  "argument #4",
+        "argument #5",  "argument #6",  "argument #7",  "argument #8",  "argument #9",
+        "argument #10", "argument #11", "argument #12", "argument #13", "argument #14",
+        "argument #15", "argument #16"};
     al_lua_task_t *t = calloc(1, sizeof *t);
     al_lua_ctl_t *ctl = al_lua_ctl_new();
     if (!t || !ctl) {

@@ -20,6 +20,7 @@
 #include <lauxlib.h>
 
 #include "lua_handle.h"
+#include "lua_lazy_libs.h"
 #include "lua_value.h"
 
 #define AL_LUA_MAX_DEPTH 200
@@ -499,15 +500,15 @@ static bool al_lua_unpack_tagged(al_lua_unpacker_t *u, char tag)
         size_t len;
         if (!al_lua_get(u, &len, sizeof len) || u->pos + len > u->p->len)
             return false;
-        luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-        lua_pushlstring(L, (const char *)u->p->buf + u->pos, len);
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)len, (const char *)u->p->buf + u->pos);
         u->pos += len;
-        if (lua_rawget(L, -2) != LUA_TTABLE) {
+        /* A task state opens its libraries on first use (lua_lazy_libs.h). */
+        if (!al_lua_lazy_require(L, name) || lua_type(L, -1) != LUA_TTABLE) {
             snprintf(u->err, u->err_cap, "cannot receive: the library '%s' is not loaded here",
-                     lua_tostring(L, -1));
+                     name);
             return false;
         }
-        lua_remove(L, -2);
         return true;
     }
     case 'R': {
