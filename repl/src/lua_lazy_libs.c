@@ -74,16 +74,12 @@ static lua_CFunction al_lua_base_fn(const char *name)
 
 /* ---- libraries ---- */
 
-static const luaL_Reg al_lua_libs[] = {{LUA_LOADLIBNAME, luaopen_package},
-                                       {LUA_COLIBNAME, luaopen_coroutine},
-                                       {LUA_TABLIBNAME, luaopen_table},
-                                       {LUA_IOLIBNAME, luaopen_io},
-                                       {LUA_OSLIBNAME, luaopen_os},
-                                       {LUA_STRLIBNAME, luaopen_string},
-                                       {LUA_MATHLIBNAME, luaopen_math},
-                                       {LUA_UTF8LIBNAME, luaopen_utf8},
-                                       {LUA_DBLIBNAME, luaopen_debug},
-                                       {NULL, NULL}};
+static const luaL_Reg al_lua_libs[] = {
+    {LUA_LOADLIBNAME, luaopen_package}, {LUA_COLIBNAME, luaopen_coroutine},
+    {LUA_TABLIBNAME, luaopen_table},    {LUA_IOLIBNAME, luaopen_io},
+    {LUA_OSLIBNAME, luaopen_os},        {LUA_STRLIBNAME, luaopen_string},
+    {LUA_MATHLIBNAME, luaopen_math},    {LUA_UTF8LIBNAME, luaopen_utf8},
+    {LUA_DBLIBNAME, luaopen_debug},     {NULL, NULL}};
 
 static const luaL_Reg *al_lua_lib(const char *name)
 {
@@ -111,10 +107,10 @@ static int al_lua_lazy_preload(lua_State *L)
 /* After package opened: require finds the libraries not opened yet. */
 static void al_lua_lazy_preloads(lua_State *L)
 {
-    static const char *const names[] = {LUA_COLIBNAME, LUA_TABLIBNAME, LUA_IOLIBNAME,
-                                        LUA_OSLIBNAME,  LUA_STRLIBNAME, LUA_MATHLIBNAME,
-                                        LUA_UTF8LIBNAME, LUA_DBLIBNAME, "rt",
-                                        "std",          "asynclab",     NULL};
+    static const char *const names[] = {LUA_COLIBNAME,   LUA_TABLIBNAME, LUA_IOLIBNAME,
+                                        LUA_OSLIBNAME,   LUA_STRLIBNAME, LUA_MATHLIBNAME,
+                                        LUA_UTF8LIBNAME, LUA_DBLIBNAME,  "rt",
+                                        "std",           "asynclab",     NULL};
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     int loaded = lua_gettop(L);
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
@@ -181,6 +177,19 @@ bool al_lua_lazy_require(lua_State *L, const char *name)
 
 /* ---- the globals ---- */
 
+/* package.loaded._G = the globals, as luaL_openlibs sets it: tracebacks
+ * then name base functions as "function 'print'". Set with the first base
+ * function, so that a state whose task calls none does without. */
+static void al_lua_lazy_loaded_g(lua_State *L)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    if (lua_getfield(L, -1, LUA_GNAME) == LUA_TNIL) {
+        lua_pushglobaltable(L);
+        lua_setfield(L, -3, LUA_GNAME);
+    }
+    lua_pop(L, 2);
+}
+
 /* __index(globals, name): a global nobody set. Opens what it names, stores
  * it as a real global (raw: the hook runs once per name), returns it. */
 static int al_lua_lazy_global(lua_State *L)
@@ -190,6 +199,7 @@ static int al_lua_lazy_global(lua_State *L)
     const char *name = lua_tostring(L, 2);
     lua_CFunction fn = al_lua_base_fn(name);
     if (fn) {
+        al_lua_lazy_loaded_g(L);
         lua_pushcfunction(L, fn);
     } else if (strcmp(name, "_G") == 0) {
         lua_pushglobaltable(L);
@@ -232,13 +242,13 @@ static int al_lua_lazy_string_index(lua_State *L)
 }
 
 /* Arithmetic on strings: the string library's metamethods convert. */
-#define AL_LUA_LAZY_ARITH(fname, op)                                                              \
+#define AL_LUA_LAZY_ARITH(fname, op)                                                               \
     static int fname(lua_State *L)                                                                 \
     {                                                                                              \
         al_lua_lazy_string(L);                                                                     \
         lua_settop(L, 2);                                                                          \
         if ((op) == LUA_OPUNM)                                                                     \
-            lua_pop(L, 1); /* a unary metamethod gets its operand twice */                        \
+            lua_pop(L, 1); /* a unary metamethod gets its operand twice */                         \
         lua_arith(L, op);                                                                          \
         return 1;                                                                                  \
     }
@@ -251,17 +261,16 @@ AL_LUA_LAZY_ARITH(al_lua_lazy_div, LUA_OPDIV)
 AL_LUA_LAZY_ARITH(al_lua_lazy_idiv, LUA_OPIDIV)
 AL_LUA_LAZY_ARITH(al_lua_lazy_unm, LUA_OPUNM)
 
-static const luaL_Reg al_lua_lazy_string_meta[] = {
-    {"__index", al_lua_lazy_string_index},
-    {"__add", al_lua_lazy_add},
-    {"__sub", al_lua_lazy_sub},
-    {"__mul", al_lua_lazy_mul},
-    {"__mod", al_lua_lazy_mod},
-    {"__pow", al_lua_lazy_pow},
-    {"__div", al_lua_lazy_div},
-    {"__idiv", al_lua_lazy_idiv},
-    {"__unm", al_lua_lazy_unm},
-    {NULL, NULL}};
+static const luaL_Reg al_lua_lazy_string_meta[] = {{"__index", al_lua_lazy_string_index},
+                                                   {"__add", al_lua_lazy_add},
+                                                   {"__sub", al_lua_lazy_sub},
+                                                   {"__mul", al_lua_lazy_mul},
+                                                   {"__mod", al_lua_lazy_mod},
+                                                   {"__pow", al_lua_lazy_pow},
+                                                   {"__div", al_lua_lazy_div},
+                                                   {"__idiv", al_lua_lazy_idiv},
+                                                   {"__unm", al_lua_lazy_unm},
+                                                   {NULL, NULL}};
 
 void al_lua_lazy_setup(lua_State *L)
 {
@@ -270,11 +279,7 @@ void al_lua_lazy_setup(lua_State *L)
     lua_pushcfunction(L, al_lua_lazy_global);
     lua_setfield(L, -2, "__index");
     lua_setmetatable(L, -2);
-    /* Tracebacks and errors name base functions as luaL_openlibs' do. */
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    lua_pushvalue(L, -2);
-    lua_setfield(L, -2, LUA_GNAME);
-    lua_pop(L, 2);
+    lua_pop(L, 1);
     lua_pushliteral(L, "");
     lua_createtable(L, 0, 9);
     luaL_setfuncs(L, al_lua_lazy_string_meta, 0);

@@ -357,7 +357,7 @@ static lua_State *al_lua_task_state(void)
     if (!L)
         return NULL;
     *(void **)lua_getextraspace(L) = NULL; /* no task runs here yet (lua_task.c) */
-    al_lua_lazy_setup(L); /* libraries, rt and std open when the task names them */
+    al_lua_lazy_setup(L);                  /* libraries, rt and std open when the task names them */
     return L;
 }
 

@@ -234,8 +234,8 @@ static void al_lua_state_give(lua_State *L)
 }
 
 /* Registry keys (light userdata) of a task state's shared parts. */
-static const char al_lua_env_mt_key;  /* metatable of task environments: __index = globals */
-static const char al_lua_co_key;      /* the running task's coroutine */
+static const char al_lua_env_mt_key;   /* metatable of task environments: __index = globals */
+static const char al_lua_co_key;       /* the running task's coroutine */
 static const char al_lua_spare_co_key; /* a coroutine that returned, to reuse */
 
 /* Push a fresh environment for a task or blocking job: reads fall through
