@@ -23,6 +23,9 @@ void al_lua_alloc_set_limit(lua_State *L, size_t limit);
 void al_lua_alloc_close(lua_State *L);
 /* Bytes L uses now. */
 size_t al_lua_alloc_used(lua_State *L);
+/* Bytes L holds from the system: its large blocks and its slabs of small
+ * ones, free or not (what closing it would give back). */
+size_t al_lua_alloc_footprint(lua_State *L);
 /* Note that a value with a finalizer that releases something (a handle)
  * was made in L. */
 void al_lua_alloc_note_finalizer(lua_State *L);

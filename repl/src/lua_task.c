@@ -204,8 +204,8 @@ void al_lua_gc_again(void)
     al_lua_gc_pending = true;
 }
 
-/* A pooled state that stays this large after a collection (a task built big
- * tables in the registry, say) is closed instead of kept. */
+/* A state that holds more than this from the system (a task once built big
+ * tables: its slabs stay with the state) is closed instead of pooled. */
 #define AL_LUA_POOL_STATE_MAX ((size_t)256 << 10)
 
 /* Back to this thread's pool. When the task made handles (or anything whose
@@ -227,7 +227,7 @@ static void al_lua_state_give(lua_State *L)
         }
     }
     al_lua_pool_t *pool = al_lua_pool();
-    if (pool && pool->len < AL_LUA_POOL_MAX && al_lua_alloc_used(L) <= AL_LUA_POOL_STATE_MAX)
+    if (pool && pool->len < AL_LUA_POOL_MAX && al_lua_alloc_footprint(L) <= AL_LUA_POOL_STATE_MAX)
         pool->states[pool->len++] = L;
     else
         al_lua_alloc_close(L);
@@ -914,6 +914,14 @@ const al_lua_class_t al_lua_join_class = {.name = "JoinHandle",
 static void al_lua_pack_used_globals(lua_State *L, int fn, al_lua_pack_t *out)
 {
     *out = (al_lua_pack_t){0};
+    /* No _ENV upvalue (as al_lua_used_globals looks for it): no globals to
+     * copy, and no table to make per spawn. */
+    const char *up = lua_iscfunction(L, fn) ? NULL : lua_getupvalue(L, fn, 1);
+    if (!up)
+        return;
+    lua_pop(L, 1);
+    if (strcmp(up, "_ENV") != 0)
+        return;
     al_lua_used_globals(L, fn);
     int g = lua_gettop(L);
     char err[256];
