@@ -22,7 +22,13 @@
  * table, stacks, big arrays) are malloc's.
  */
 #define AL_LUA_GRAIN 8 /* Lua's alignment (LUAI_MAXALIGN) on this platform */
+#ifdef __SANITIZE_ADDRESS__
+/* Under AddressSanitizer every block is malloc's, so that it sees overflows
+ * of each one (a handle's userdata, say); TSan and release builds use slabs. */
+#define AL_LUA_SMALL_MAX 0
+#else
 #define AL_LUA_SMALL_MAX 256
+#endif
 #define AL_LUA_CLASSES (AL_LUA_SMALL_MAX / AL_LUA_GRAIN)
 #define AL_LUA_SLAB_SIZE 512
 
