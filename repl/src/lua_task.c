@@ -53,11 +53,20 @@ static void al_lua_ctl_release(al_lua_ctl_t *c)
 
 /* Memory a task's state may grow to beyond its baseline
  * (ASYNCLAB_TASK_MEMORY_MB, default 256 MiB; rt.task.Builder:memory_limit). */
-static size_t al_lua_default_mem_limit(void)
+static size_t al_lua_mem_limit;
+static pthread_once_t al_lua_mem_limit_once = PTHREAD_ONCE_INIT;
+
+static void al_lua_mem_limit_read(void)
 {
     const char *e = getenv("ASYNCLAB_TASK_MEMORY_MB");
     long mb = e ? atol(e) : 0;
-    return (size_t)(mb > 0 ? mb : 256) << 20;
+    al_lua_mem_limit = (size_t)(mb > 0 ? mb : 256) << 20;
+}
+
+static size_t al_lua_default_mem_limit(void)
+{
+    pthread_once(&al_lua_mem_limit_once, al_lua_mem_limit_read); /* not a getenv per spawn */
+    return al_lua_mem_limit;
 }
 
 /* Instructions between checks for abort / shutdown in Lua code that never
