@@ -227,6 +227,12 @@ static void al_lua_state_give(lua_State *L)
     *al_lua_slot(L) = NULL;
     lua_settop(L, 0);
     al_lua_alloc_set_limit(L, SIZE_MAX);
+    al_lua_pool_t *pool = al_lua_pool();
+    if (!pool || pool->len >= AL_LUA_POOL_MAX ||
+        al_lua_alloc_footprint(L) > AL_LUA_POOL_STATE_MAX) {
+        al_lua_alloc_close(L); /* runs every finalizer too: no collection first */
+        return;
+    }
     if (al_lua_alloc_take_finalizers(L) || al_lua_alloc_used(L) > AL_LUA_POOL_STATE_MAX) {
         al_lua_gc_pending = false;
         lua_gc(L, LUA_GCCOLLECT);
@@ -235,8 +241,7 @@ static void al_lua_state_give(lua_State *L)
             lua_gc(L, LUA_GCCOLLECT);
         }
     }
-    al_lua_pool_t *pool = al_lua_pool();
-    if (pool && pool->len < AL_LUA_POOL_MAX && al_lua_alloc_footprint(L) <= AL_LUA_POOL_STATE_MAX)
+    if (al_lua_alloc_footprint(L) <= AL_LUA_POOL_STATE_MAX)
         pool->states[pool->len++] = L;
     else
         al_lua_alloc_close(L);
@@ -1091,6 +1096,23 @@ int al_lua_spawn_with(lua_State *L, al_runtime_t *rt, int idx, int nargs, const 
     return al_lua_spawn_impl(L, rt, idx, nargs, name, spawner, ctx, 0);
 }
 
+/* "src:line" into buf (per spawn: without snprintf's cost). */
+static void al_lua_format_where(char *buf, size_t cap, const char *src, int line)
+{
+    size_t n = strlen(src);
+    if (n + 12 > cap)
+        n = cap - 12;
+    memcpy(buf, src, n);
+    buf[n++] = ':';
+    char digits[12];
+    int d = 0;
+    for (unsigned v = (unsigned)line; v || d == 0; v /= 10)
+        digits[d++] = (char)('0' + v % 10);
+    while (d > 0)
+        buf[n++] = digits[--d];
+    buf[n] = 0;
+}
+
 /* Pack fn and its arguments into a task and hand it to spawner(ctx). */
 static int al_lua_spawn_impl(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
                              al_lua_spawner_t spawner, void *ctx, size_t mem_limit)
@@ -1127,10 +1149,10 @@ static int al_lua_spawn_impl(lua_State *L, al_runtime_t *rt, int idx, int nargs,
     t->rt = rt;
     al_lua_pack_used_globals(L, idx, &t->globals);
     /* Where it was spawned, for every view: "script.lua:12". */
-    char where[256] = "";
+    char where[LUA_IDSIZE + 16] = "";
     lua_Debug ar;
     if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
-        snprintf(where, sizeof where, "%s:%d", ar.short_src, ar.currentline);
+        al_lua_format_where(where, sizeof where, ar.short_src, ar.currentline);
     al_spawn_opts_t opts = {.name = name, .location = where[0] ? where : NULL};
     al_join_t *h = NULL;
     atomic_fetch_add(&ctl->refs, 1); /* the JoinHandle's, taken before the task can end */

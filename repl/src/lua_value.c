@@ -208,6 +208,12 @@ static int al_lua_dump_writer(lua_State *L, const void *data, size_t n, void *ud
 {
     (void)L;
     al_lua_dump_t *d = ud;
+    al_lua_pack_t *p = d->k->p;
+    if (d->ok && p->len + n <= p->cap && p->len + n <= AL_LUA_PACK_MAX) { /* small pieces */
+        memcpy(p->buf + p->len, data, n);
+        p->len += n;
+        return 0;
+    }
     d->ok = d->ok && al_lua_put(d->k, data, n);
     return d->ok ? 0 : 1;
 }
