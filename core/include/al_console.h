@@ -92,6 +92,7 @@ typedef struct al_console_task {
     uint64_t first_poll_delay_ns;
     uint64_t poll_p50_ns, poll_p90_ns, poll_p99_ns, poll_max_ns;
     uint64_t sched_p50_ns, sched_p90_ns, sched_p99_ns, sched_max_ns;
+    const char *detail; /* from the detail source (e.g. a Lua traceback), "" if none */
 } al_console_task_t;
 
 typedef struct al_console_resource {
@@ -171,6 +172,22 @@ void al_console_dump_now(void *console, FILE *out);
  * NULL when out of memory. */
 al_console_snapshot_t *al_console_snapshot(al_console_t *c, uint64_t now_ns);
 void al_console_snapshot_free(al_console_snapshot_t *s);
+
+/*
+ * What the events cannot say. A layer above the runtime knows things about
+ * its tasks that no event carries: the Lua layer knows where each Lua task
+ * waits (its traceback). A detail source is called by every
+ * al_console_snapshot of c, after the model's lock is released, on the
+ * snapshotting thread; it calls al_console_snapshot_set_detail for the tasks
+ * it knows. Keep it cheap: snapshots are taken per frame in the visualizer.
+ * fn NULL removes the source.
+ */
+typedef void (*al_console_detail_fn)(void *ctx, al_console_snapshot_t *s);
+void al_console_set_detail_source(al_console_t *c, al_console_detail_fn fn, void *ctx);
+/* Attach text to a task of s (copied; shown by al_console_print_dump and in
+ * task details). False when the task is not in s or out of memory. */
+bool al_console_snapshot_set_detail(al_console_snapshot_t *s, uint64_t task, const char *text);
+
 /* Lookups in a snapshot (binary search); NULL when absent. */
 const al_console_task_t *al_console_find_task(const al_console_snapshot_t *s, uint64_t id);
 const al_console_resource_t *al_console_find_resource(const al_console_snapshot_t *s, uint64_t id);
@@ -190,7 +207,8 @@ const char *al_block_kind_name(unsigned kind);
 /* The console tables as text: workers, then tasks, then resources. */
 void al_console_print(const al_console_snapshot_t *s, FILE *out);
 /* A task dump: every worker (state, current task, queue) and every live
- * task (state, what it waits on, parent, spawn location). */
+ * task (state, what it waits on, parent, spawn location, then its detail
+ * text indented below it). */
 void al_console_print_dump(const al_console_snapshot_t *s, FILE *out);
 /* Per-task figures as CSV with a header line. */
 void al_console_print_csv(const al_console_snapshot_t *s, FILE *out);

@@ -94,6 +94,8 @@ struct al_console {
     uint32_t num_blocking_slots;
     uint32_t blocking_threads, pending_timers;
     uint64_t alive, spawned;
+    al_console_detail_fn detail_fn; /* see al_console_set_detail_source */
+    void *detail_ctx;
 };
 
 /* Apply one event (the caller holds the lock or owns the model). */

@@ -186,6 +186,12 @@ void al_console_print_dump(const al_console_snapshot_t *s, FILE *out)
         if (t->location[0])
             fprintf(out, ", spawned at %s", t->location);
         fprintf(out, "\n");
+        for (const char *p = t->detail ? t->detail : ""; *p;) { /* indented below */
+            const char *nl = strchr(p, '\n');
+            int n = nl ? (int)(nl - p) : (int)strlen(p);
+            fprintf(out, "      %.*s\n", n, p);
+            p = nl ? nl + 1 : p + n;
+        }
     }
 }
 

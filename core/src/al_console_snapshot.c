@@ -10,8 +10,14 @@
 #include "al_error.h"
 #include <time.h>
 
+typedef struct al__snap_text {
+    struct al__snap_text *next;
+    char text[];
+} al__snap_text_t;
+
 typedef struct {
-    uint64_t *ids; /* every queue's task ids, back to back */
+    uint64_t *ids;          /* every queue's task ids, back to back */
+    al__snap_text_t *texts; /* task details (al_console_snapshot_set_detail) */
 } al__snap_arena_t;
 
 static int al__cmp_task(const void *a, const void *b)
@@ -35,6 +41,7 @@ static void al__snap_task(const al_console_t *c, const al__ctask_t *t, uint64_t 
         .name = al__console_str(c, t->name),
         .location = al__console_str(c, t->loc),
         .panic = al__console_str(c, t->panic),
+        .detail = "",
         .kind = t->kind,
         .state = t->state,
         .end = t->end,
@@ -216,8 +223,39 @@ al_console_snapshot_t *al_console_snapshot(al_console_t *c, uint64_t now_ns)
 {
     pthread_mutex_lock(&c->lock);
     al_console_snapshot_t *s = al__console_snapshot_locked(c, now_ns);
+    al_console_detail_fn fn = c->detail_fn;
+    void *ctx = c->detail_ctx;
     pthread_mutex_unlock(&c->lock);
+    /* Outside the lock: the source takes its own locks (the Lua layer's
+     * per-task poll locks), and the collector must not wait for it. */
+    if (s && fn)
+        fn(ctx, s);
     return s;
+}
+
+void al_console_set_detail_source(al_console_t *c, al_console_detail_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&c->lock);
+    c->detail_fn = fn;
+    c->detail_ctx = ctx;
+    pthread_mutex_unlock(&c->lock);
+}
+
+bool al_console_snapshot_set_detail(al_console_snapshot_t *s, uint64_t task, const char *text)
+{
+    al_console_task_t *t = (al_console_task_t *)al_console_find_task(s, task);
+    if (!t || !text)
+        return false;
+    size_t len = strlen(text);
+    al__snap_text_t *node = malloc(sizeof *node + len + 1);
+    if (!node)
+        return false;
+    memcpy(node->text, text, len + 1);
+    al__snap_arena_t *arena = s->arena_;
+    node->next = arena->texts;
+    arena->texts = node;
+    t->detail = node->text;
+    return true;
 }
 
 void al_console_snapshot_free(al_console_snapshot_t *s)
@@ -225,6 +263,10 @@ void al_console_snapshot_free(al_console_snapshot_t *s)
     if (!s)
         return;
     al__snap_arena_t *arena = s->arena_;
+    for (al__snap_text_t *n = arena->texts, *next; n; n = next) {
+        next = n->next;
+        free(n);
+    }
     free(arena->ids);
     free(arena);
     free(s->tasks);

@@ -242,9 +242,12 @@ static const al_lua_help_t al_lua_help[] = {
      "sort: id (default), name, state, polls, wakes, busy, sched, idle, total,\n"
      "poll (poll-time p99); counts and times largest first."},
     {"rt.tasks", "rt.tasks()",
-     "the task table as Lua tables (id, name, state, polls, busy_ms, ...)", NULL},
+     "the task table as Lua tables (id, name, state, polls, busy_ms, ...)",
+     "A Lua task's entry also has traceback: where it waits (the operation, then its Lua "
+     "traceback), or \"being polled now\"."},
     {"rt.dump", "print(rt.dump())",
-     "a task dump: every worker's state and every live task, what it waits on",
+     "a task dump: every worker's state and every live task, what it waits on and its Lua "
+     "traceback",
      "Also printed by kill -QUIT <pid>, even while every worker is blocked."},
     {"rt.lints", "rt.lints()",
      "what the lints found: lost-waker, never-yielded, long-poll, deadlock, ...", NULL},

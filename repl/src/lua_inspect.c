@@ -118,19 +118,6 @@ static struct {
     al_lua_gate_t gate;
 } al_lua_seen = {.gate = {.lock = PTHREAD_MUTEX_INITIALIZER}};
 
-/* A task dump: the console model's, then every Lua task's traceback. */
-static void al_lua_dump_now(void *console, FILE *out)
-{
-    al_console_dump_now(console, out);
-    al_lua_print_tracebacks(out);
-}
-
-static void al_lua_print_dump(const al_console_snapshot_t *s, FILE *out)
-{
-    al_console_print_dump(s, out);
-    al_lua_print_tracebacks(out);
-}
-
 /* Each finding also goes into the stream as a LINT event, so that a trace
  * recorded now shows when it fired (the lint engine itself ignores LINT
  * events: no feedback). Runs on the collector thread. */
@@ -148,15 +135,18 @@ void al_lua_inspect_attach(al_runtime_t *rt)
         return;
     al_lua_seen.rt = rt;
     al_lua_seen.stream = st;
-    if (al_console_new(NULL, &al_lua_seen.console) == 0)
+    if (al_console_new(NULL, &al_lua_seen.console) == 0) {
+        /* Each Lua task's traceback in snapshots and dumps. */
+        al_console_set_detail_source(al_lua_seen.console, al_lua_task_details, NULL);
         al_stream_subscribe(st, &al_console_consumer, al_lua_seen.console);
+    }
     if (al_lint_new(&al_lua_seen.lint) == 0) {
         al_lint_on_finding(al_lua_seen.lint, al_lua_record_finding, rt);
         al_stream_subscribe(st, &al_lint_consumer, al_lua_seen.lint);
     }
     al_stream_subscribe(st, &gate_vt, &al_lua_seen.gate);
     if (al_lua_seen.console)
-        al_dump_on_sigquit(al_lua_dump_now, al_lua_seen.console, stderr);
+        al_dump_on_sigquit(al_console_dump_now, al_lua_seen.console, stderr);
 }
 
 void al_lua_inspect_detach(void)
@@ -251,7 +241,7 @@ static int al_lua_console(lua_State *L)
 }
 static int al_lua_dump(lua_State *L)
 {
-    return al_lua_push_printed(L, al_lua_print_dump, al_lua_snapshot(L));
+    return al_lua_push_printed(L, al_console_print_dump, al_lua_snapshot(L));
 }
 
 #define SETI(k, v) (lua_pushinteger(L, (lua_Integer)(v)), lua_setfield(L, -2, k))
@@ -280,6 +270,8 @@ static int al_lua_tasks(lua_State *L)
         SETN("poll_p99_ms", t->poll_p99_ns / 1e6);
         SETI("wakers", t->wakers_alive);
         SETI("worker", t->worker);
+        if (t->detail && t->detail[0])
+            SETS("traceback", t->detail); /* where a Lua task waits (al_lua_task_details) */
         if (t->waiting_kind != AL_WAIT_NONE) {
             const al_console_resource_t *r = al_console_find_resource(s, t->waiting_on);
             SETS("waiting_on", t->waiting_kind == AL_WAIT_TIMER ? "timer"

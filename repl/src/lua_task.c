@@ -486,38 +486,45 @@ static void al_lua_live_remove(al_lua_task_t *t)
     pthread_mutex_unlock(&al_lua_live_lock);
 }
 
-void al_lua_print_tracebacks(FILE *out)
+/* Calls fn for every live Lua task with text saying where it waits: the
+ * operation it is suspended in and its Lua traceback, or why there is none.
+ * A task's state is read only under its poll lock, taken with trylock: a
+ * task being polled right now (or a worker stuck inside its poll) is
+ * described, never waited for. */
+static void al_lua_each_where(void (*fn)(void *ctx, const al_lua_task_t *t, const char *where),
+                              void *ctx)
 {
     pthread_mutex_lock(&al_lua_live_lock);
-    if (al_lua_live)
-        fprintf(out, "Lua tasks (where each one waits):\n");
     for (al_lua_task_t *t = al_lua_live; t; t = t->live_next) {
-        fprintf(out, "  task %llu%s%s%s", (unsigned long long)t->id, t->name[0] ? " \"" : "",
-                t->name, t->name[0] ? "\"" : "");
         if (pthread_mutex_trylock(&t->poll_lock) != 0) {
-            fprintf(out, ": being polled now (no traceback while it runs)\n");
+            fn(ctx, t, "being polled now (no traceback while it runs)");
             continue;
         }
         if (t->L && t->aw.co) {
-            fprintf(out, "%s%s:\n", t->aw.pending ? ", waiting in " : "",
-                    t->aw.pending ? t->aw.pending->what : "");
             int top = lua_gettop(t->L);
-            al_lua_alloc_set_limit(t->L, SIZE_MAX);
             luaL_traceback(t->L, t->aw.co, NULL, 0);
-            const char *tb = lua_tostring(t->L, -1);
-            for (const char *p = tb; p && *p;) { /* indent every line */
-                const char *nl = strchr(p, '\n');
-                int n = nl ? (int)(nl - p) : (int)strlen(p);
-                fprintf(out, "      %.*s\n", n, p);
-                p = nl ? nl + 1 : p + n;
-            }
+            if (t->aw.pending)
+                lua_pushfstring(t->L, "waiting in %s\n%s", t->aw.pending->what,
+                                lua_tostring(t->L, -1));
+            fn(ctx, t, lua_tostring(t->L, -1));
             lua_settop(t->L, top);
         } else {
-            fprintf(out, ": not started yet\n");
+            fn(ctx, t, "not started yet");
         }
         pthread_mutex_unlock(&t->poll_lock);
     }
     pthread_mutex_unlock(&al_lua_live_lock);
+}
+
+static void al_lua_set_where(void *s, const al_lua_task_t *t, const char *where)
+{
+    al_console_snapshot_set_detail(s, t->id, where);
+}
+
+void al_lua_task_details(void *ctx, al_console_snapshot_t *s)
+{
+    (void)ctx;
+    al_lua_each_where(al_lua_set_where, s);
 }
 
 /* First poll: take a state, unpack fn and args into a fresh environment. */

@@ -129,10 +129,12 @@ extern lua_State *(*al_lua_new_state)(void);
  * the task's results or raises its JoinError. */
 int al_lua_join_block_on(lua_State *L, int idx, al_runtime_t *rt);
 
-/* Every live Lua task with the Lua traceback of where it waits (tasks a
- * worker is polling right now are listed without one). For dumps: safe
- * from any thread, needs no worker. */
-void al_lua_print_tracebacks(FILE *out);
+/* A detail source for a console model (al_console_set_detail_source): each
+ * live Lua task's entry in a snapshot gets where it waits as its detail
+ * text ("waiting in sleep", then its Lua traceback; a task a worker is
+ * polling right now says so instead). Dumps print it under the task. Safe
+ * from any thread, needs no worker (SIGQUIT dumps with every worker stuck). */
+void al_lua_task_details(void *ctx, al_console_snapshot_t *s);
 
 /* The JoinHandle class (shared handle). */
 extern const al_lua_class_t al_lua_join_class;

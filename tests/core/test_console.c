@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "al_test.h"
 #include "al_test_futures.h"
@@ -212,6 +213,48 @@ Test(console, finished_tasks_are_retained_up_to_the_limit)
     cr_assert_eq(s->spawned_tasks, 5000);
     al_console_snapshot_free(s);
     al_console_free(c);
+}
+
+/* A detail source: text for task 2 only (the Lua layer's tracebacks). */
+static void detail_for_task_two(void *calls, al_console_snapshot_t *s)
+{
+    ++*(int *)calls;
+    cr_assert(
+        al_console_snapshot_set_detail(s, 2, "waiting in sleep\nstack traceback:\n\tx.lua:3"));
+    cr_assert_not(al_console_snapshot_set_detail(s, 99, "no such task"));
+}
+
+Test(console, a_detail_source_annotates_snapshots_and_dumps)
+{
+    feed_t f = {0};
+    feed_start(&f, 1);
+    ev(&f, 10, AL_EV_TASK_SPAWN, -1, 1, 0, AL_TASK_ASYNC, 0);
+    ev(&f, 11, AL_EV_TASK_SPAWN, -1, 2, 0, AL_TASK_ASYNC, 0);
+    int calls = 0;
+    al_console_set_detail_source(f.c, detail_for_task_two, &calls);
+    al_console_snapshot_t *s = al_console_snapshot(f.c, 0);
+    cr_assert_eq(calls, 1);
+    cr_assert_str_eq(al_console_find_task(s, 1)->detail, "");
+    cr_assert_str_eq(al_console_find_task(s, 2)->detail,
+                     "waiting in sleep\nstack traceback:\n\tx.lua:3");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    al_console_print_dump(s, out);
+    fclose(out);
+    /* indented under its task, every line */
+    cr_assert(strstr(text, "task 2"), "%s", text);
+    cr_assert(strstr(strstr(text, "task 2"), "\n      waiting in sleep\n      stack traceback:\n"),
+              "%s", text);
+    free(text);
+    al_console_snapshot_free(s);
+
+    al_console_set_detail_source(f.c, NULL, NULL);
+    s = al_console_snapshot(f.c, 0);
+    cr_assert_eq(calls, 1);
+    cr_assert_str_eq(al_console_find_task(s, 2)->detail, "");
+    al_console_snapshot_free(s);
+    al_console_free(f.c);
 }
 
 Test(console, histogram_quantiles_are_within_a_bucket)

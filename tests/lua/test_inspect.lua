@@ -62,4 +62,32 @@ check(f:read(8) == "ALTRACE\0", "trace file magic")
 f:close()
 os.remove(path)
 check(rt.trace.stop() == nil, "stop when not recording")
+-- Each Lua task's traceback is in the console model: rt.tasks() and rt.dump()
+-- show where a waiting task is suspended (its function, its line).
+local go = rt.sync.Notify.new()
+local parked_here = debug.getinfo(1, "l").currentline + 2
+local function wait_for_go()
+  go:notified()
+end
+local waiter = rt.task.Builder.new():name("waiter"):spawn(function() wait_for_go() end)
+local entry
+for _ = 1, 400 do -- until the waiter has been polled and is suspended
+  for _, t in ipairs(rt.tasks()) do
+    if t.name == "waiter" and t.state == "idle" then entry = t end
+  end
+  if entry and entry.traceback then break end
+  rt.task.yield_now()
+end
+check(entry and entry.traceback, "tasks(): no traceback for the waiter")
+check(entry.traceback:find("^waiting in "), entry.traceback)
+check(entry.traceback:find("wait_for_go"), entry.traceback)
+check(entry.traceback:find(":" .. parked_here .. ":", 1, true), entry.traceback)
+dump = rt.dump()
+local at = dump:find('"waiter"', 1, true)
+check(at and dump:find("wait_for_go", at, true), dump)
+go:notify_one()
+waiter:await()
+for _, t in ipairs(rt.tasks()) do
+  check(not (t.name == "waiter" and t.state ~= "done" and t.traceback), "traceback of a done task")
+end
 print("test_inspect: ok")
