@@ -10,8 +10,8 @@
  *     metamethods ("10" + 1, which Lua 5.4 does in the string library) open
  *     the string library, which installs its own metatable, then redo the
  *     operation;
- *   - package.preload: when package is opened, require of a library not
- *     opened yet opens it.
+ *   - package.loaded's metatable, once package is opened: __index opens the
+ *     library read (require reads package.loaded first).
  */
 #include <pthread.h>
 #include <string.h>
@@ -95,37 +95,28 @@ static bool al_lua_is_rt_name(const char *name)
            strncmp(name, "std.", 4) == 0 || strcmp(name, "asynclab") == 0;
 }
 
-/* require "x" for a library not opened yet: open it (upvalue 1: its name). */
-static int al_lua_lazy_preload(lua_State *L)
-{
-    const char *name = lua_tostring(L, lua_upvalueindex(1));
-    if (!al_lua_lazy_require(L, name))
-        return luaL_error(L, "module '%s' not found", name);
-    return 1;
-}
+static int al_lua_lazy_loaded_index(lua_State *L);
 
-/* After package opened: require finds the libraries not opened yet. */
-static void al_lua_lazy_preloads(lua_State *L)
+/* Open lib as luaL_requiref(L, name, open, 1) would, pushing it; without
+ * requiref's read of package.loaded[name], which is lazy itself. */
+static void al_lua_lazy_open_lib(lua_State *L, const luaL_Reg *lib)
 {
-    static const char *const names[] = {LUA_COLIBNAME,   LUA_TABLIBNAME, LUA_IOLIBNAME,
-                                        LUA_OSLIBNAME,   LUA_STRLIBNAME, LUA_MATHLIBNAME,
-                                        LUA_UTF8LIBNAME, LUA_DBLIBNAME,  "rt",
-                                        "std",           "asynclab",     NULL};
+    lua_pushcfunction(L, lib->func);
+    lua_pushstring(L, lib->name);
+    lua_call(L, 1, 1);
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    int loaded = lua_gettop(L);
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-    int preload = lua_gettop(L);
-    for (int i = 0; names[i]; i++) {
-        bool absent = lua_getfield(L, loaded, names[i]) == LUA_TNIL &&
-                      lua_getfield(L, preload, names[i]) == LUA_TNIL;
-        lua_settop(L, preload);
-        if (absent) {
-            lua_pushstring(L, names[i]);
-            lua_pushcclosure(L, al_lua_lazy_preload, 1);
-            lua_setfield(L, preload, names[i]);
-        }
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, lib->name);
+    if (strcmp(lib->name, LUA_LOADLIBNAME) == 0) {
+        /* package.loaded.x (and so require "x") opens x when it is one of ours */
+        lua_createtable(L, 0, 1);
+        lua_pushcfunction(L, al_lua_lazy_loaded_index);
+        lua_setfield(L, -2, "__index");
+        lua_setmetatable(L, -2);
     }
-    lua_settop(L, loaded - 1);
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_setglobal(L, lib->name);
 }
 
 /* Set while rt is being opened: its own lookups must not open it again. */
@@ -146,33 +137,42 @@ static bool al_lua_lazy_open_rt(lua_State *L)
     return true;
 }
 
-bool al_lua_lazy_require(lua_State *L, const char *name)
+/* Push package.loaded[name], raw (the lazy __index is this function's). */
+static bool al_lua_loaded_raw(lua_State *L, const char *name)
 {
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    if (lua_getfield(L, -1, name) != LUA_TNIL) {
-        lua_remove(L, -2);
-        return true;
-    }
-    lua_pop(L, 2);
-    const luaL_Reg *lib = al_lua_lib(name);
-    if (lib) {
-        luaL_requiref(L, lib->name, lib->func, 1);
-        if (strcmp(name, LUA_IOLIBNAME) == 0) /* open files close when collected */
-            al_lua_alloc_always_collect(L);
-        if (strcmp(name, LUA_LOADLIBNAME) == 0)
-            al_lua_lazy_preloads(L);
-        al_lua_value_note_modules(L); /* its tables now travel by name */
-        return true;
-    }
-    if (!al_lua_is_rt_name(name) || !al_lua_lazy_open_rt(L))
-        return false;
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    if (lua_getfield(L, -1, strcmp(name, "asynclab") == 0 ? "rt" : name) == LUA_TNIL) {
+    lua_pushstring(L, name);
+    if (lua_rawget(L, -2) == LUA_TNIL) {
         lua_pop(L, 2);
         return false;
     }
     lua_remove(L, -2);
     return true;
+}
+
+bool al_lua_lazy_require(lua_State *L, const char *name)
+{
+    if (al_lua_loaded_raw(L, name))
+        return true;
+    const luaL_Reg *lib = al_lua_lib(name);
+    if (lib) {
+        al_lua_lazy_open_lib(L, lib);
+        if (strcmp(name, LUA_IOLIBNAME) == 0) /* open files close when collected */
+            al_lua_alloc_always_collect(L);
+        al_lua_value_note_modules(L); /* its tables now travel by name */
+        return true;
+    }
+    if (!al_lua_is_rt_name(name) || !al_lua_lazy_open_rt(L))
+        return false;
+    return al_lua_loaded_raw(L, strcmp(name, "asynclab") == 0 ? "rt" : name);
+}
+
+/* __index(package.loaded, name): what require and package.loaded.x read. */
+static int al_lua_lazy_loaded_index(lua_State *L)
+{
+    if (lua_type(L, 2) != LUA_TSTRING)
+        return 0;
+    return al_lua_lazy_require(L, lua_tostring(L, 2)) ? 1 : 0;
 }
 
 /* ---- the globals ---- */
@@ -227,9 +227,8 @@ static int al_lua_lazy_global(lua_State *L)
 
 static void al_lua_lazy_string(lua_State *L)
 {
-    luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1); /* its own string metatable */
+    al_lua_lazy_require(L, LUA_STRLIBNAME); /* installs its own string metatable */
     lua_pop(L, 1);
-    al_lua_value_note_modules(L);
 }
 
 /* __index(s, k): a method call on a string. */

@@ -13,7 +13,7 @@
  *     require): that library, as luaL_openlibs would;
  *   - rt, std: the whole asynclab API (al_lua_open_rt);
  *   - a method call or arithmetic on a string: the string library;
- *   - require "x" of any of the above: the same (package.preload).
+ *   - require "x" / package.loaded.x of any of the above: the same.
  * Code sees the same globals as in an eagerly opened state; only raw
  * access (rawget(_G, "print"), pairs(_G)) shows what was opened so far.
  * What a state opened stays open when the state is recycled.
