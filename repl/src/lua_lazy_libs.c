@@ -285,3 +285,17 @@ void al_lua_lazy_setup(lua_State *L)
     lua_setmetatable(L, -2);
     lua_pop(L, 1);
 }
+
+bool al_lua_lazy_intact(lua_State *L)
+{
+    lua_pushglobaltable(L);
+    bool ours = false;
+    if (lua_getmetatable(L, -1)) {
+        lua_pushliteral(L, "__index");
+        lua_rawget(L, -2);
+        ours = lua_tocfunction(L, -1) == al_lua_lazy_global;
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+    return ours;
+}

@@ -30,6 +30,10 @@
  * protected way or on a fresh state where that means failure). */
 void al_lua_lazy_setup(lua_State *L);
 
+/* Whether L's globals still have the lazy metatable (a task may replace it:
+ * setmetatable(_G, ...)). A state whose globals lost it is not recycled. */
+bool al_lua_lazy_intact(lua_State *L);
+
 /* Push package.loaded[name] of L, opening it first when it is one of the
  * libraries a lazy state opens on first use. Returns false (pushing
  * nothing) when name is no such library and is not loaded. */

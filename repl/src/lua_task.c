@@ -21,6 +21,7 @@
 #include "lua_handle.h"
 #include "lua_inspect.h"
 #include "lua_interrupt.h"
+#include "lua_lazy_libs.h"
 #include "lua_run.h"
 #include "lua_task.h"
 
@@ -214,7 +215,8 @@ void al_lua_gc_again(void)
 }
 
 /* A state that holds more than this from the system (a task once built big
- * tables: its slabs stay with the state) is closed instead of pooled. */
+ * tables: its slabs stay with the state) is closed instead of pooled; so is
+ * one whose task replaced the globals' lazy metatable. */
 #define AL_LUA_POOL_STATE_MAX ((size_t)256 << 10)
 
 /* Back to this thread's pool. When the task made handles (or anything whose
@@ -229,7 +231,7 @@ static void al_lua_state_give(lua_State *L)
     al_lua_alloc_set_limit(L, SIZE_MAX);
     al_lua_pool_t *pool = al_lua_pool();
     if (!pool || pool->len >= AL_LUA_POOL_MAX ||
-        al_lua_alloc_footprint(L) > AL_LUA_POOL_STATE_MAX) {
+        al_lua_alloc_footprint(L) > AL_LUA_POOL_STATE_MAX || !al_lua_lazy_intact(L)) {
         al_lua_alloc_close(L); /* runs every finalizer too: no collection first */
         return;
     }

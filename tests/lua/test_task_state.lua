@@ -89,4 +89,13 @@ for _ = 1, 50 do
   check(rt.spawn(function(x) return ("%d"):format(x) end, 7):await() == "7")
 end
 
+-- A task that replaces its state's globals' metatable (strict mode, say)
+-- does not break the tasks that run in that state after it.
+for _ = 1, 200 do
+  rt.spawn(function()
+    setmetatable(_G, {__index = function(_, k) error("undefined global " .. k, 2) end})
+  end):await()
+  check(rt.spawn(function() return type(print) .. type(string.rep) end):await() == "functionfunction")
+end
+
 print("test_task_state: ok")
