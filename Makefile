@@ -109,8 +109,12 @@ $(BUILD)/%/viz_tests: $(VIZ_TEST_SRC) $(VIZ_TEST_HDR) $(VIZ_SRC) $(VIZ_HDR) $(BU
 	    $(BUILD)/$*/libasynclab.a -lcriterion $(VIZ_LIBS) $(LDLIBS)
 
 # The scenario recorder: a small C program whose recording the tests replay.
-$(BUILD)/%/viz_scenario: tests/viz/scenario_main.c tests/viz/viz_test_scenario.h $(BUILD)/%/libasynclab.a $(CORE_HDR)
+$(BUILD)/%/viz_scenario: tests/viz/scenario_main.c tests/viz/viz_test_scenario.h tests/viz/viz_test_deadlock.h $(BUILD)/%/libasynclab.a $(CORE_HDR)
 	$(VCC_$*) $(BASE) $(CFLAGS_$*) -Itests/viz -o $@ $< $(BUILD)/$*/libasynclab.a $(LDLIBS)
+
+# What the console panel and metrics strip cost per frame (docs/performance.md).
+$(BUILD)/%/viz_panel_bench: tests/viz/panel_bench.c $(VIZ_SRC) $(VIZ_HDR) $(BUILD)/%/libasynclab.a $(CORE_HDR)
+	$(VCC_$*) $(BASE) $(CFLAGS_$*) $(VIZ_CFLAGS) -o $@ $< $(VIZ_SRC) $(BUILD)/$*/libasynclab.a $(VIZ_LIBS) $(LDLIBS)
 
 .PHONY: test-viz
 test-viz: $(BUILD)/asan/viz_tests $(BUILD)/asan/asynclab $(BUILD)/release/viz_scenario \

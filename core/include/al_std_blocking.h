@@ -1,6 +1,7 @@
 /*
  * al_std_blocking.h — the blocking world, for committing the pitfalls on
- * purpose (std.sync.Mutex, std.thread.sleep, std.hint.spin in Lua).
+ * purpose (std.sync.Mutex, std.thread.sleep, std.hint.spin, std.io.read_file
+ * in Lua).
  *
  * Everything here blocks or busies the OS THREAD that calls it, never just
  * the task: called from a task, it freezes the worker that polls the task and
@@ -60,5 +61,13 @@ void **al_std_mutex_guard_value(const al_std_mutex_guard_t *g);
 void al_thread_sleep_ns(uint64_t ns);
 /* Burn CPU on the calling thread for ns nanoseconds, never yielding. */
 void al_spin_ns(uint64_t ns);
+
+/* Read the whole file at path with plain read(2) calls, BLOCKING the calling
+ * thread until done (synchronous I/O in a task: pitfall A3). A FIFO or a
+ * slow device blocks for as long as its writer takes. On success *data (a
+ * NUL-terminated malloc'd copy, free it) and *len. Errors: AL_EINVAL, a
+ * negated errno (-ENOENT, -EACCES, -EISDIR, ...; -EFBIG past max_len
+ * bytes), AL_ENOMEM. Events: BLOCK_BEGIN (a = AL_BLOCK_SYNC_IO) ... BLOCK_END. */
+int al_std_read_file(const char *path, size_t max_len, char **data, size_t *len);
 
 #endif

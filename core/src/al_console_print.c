@@ -92,9 +92,12 @@ static void al__print_wait(const al_console_snapshot_t *s, const al_console_task
 {
     char a[96], b[96], d[32];
     if (t->waiting_kind == AL_WAIT_TIMER) {
-        uint64_t left = t->timer_deadline_ns > s->now_ns ? t->timer_deadline_ns - s->now_ns : 0;
-        fprintf(out, "timer %" PRIu64 " (due in %s)", t->waiting_on,
-                al_console_format_duration(d, sizeof d, left));
+        /* Overdue: its time has come but nobody drove the timer wheel (every
+         * worker busy or blocked): say so, it is the symptom to see. */
+        bool due = t->timer_deadline_ns > s->now_ns;
+        uint64_t gap = due ? t->timer_deadline_ns - s->now_ns : s->now_ns - t->timer_deadline_ns;
+        fprintf(out, "timer %" PRIu64 " (%s %s)", t->waiting_on, due ? "due in" : "overdue by",
+                al_console_format_duration(d, sizeof d, gap));
     } else if (t->waiting_kind == AL_WAIT_RESOURCE) {
         const al_console_resource_t *r = al_console_find_resource(s, t->waiting_on);
         fprintf(out, "%s", al__res_label(s, t->waiting_on, a, sizeof a));

@@ -19,9 +19,12 @@
  *   refs atomic; id, name written once.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "al_std_blocking.h"
 #include "al_internal.h"
@@ -196,4 +199,62 @@ void al_spin_ns(uint64_t ns)
     }
     (void)sink;
     AL__EMIT_HERE(AL_EV_BLOCK_END, task, AL_BLOCK_SPIN, 0, NULL);
+}
+
+/* The file's bytes into a growing buffer; 0 or a negated errno / AL_ENOMEM. */
+static int al__read_all(int fd, size_t max_len, char **data, size_t *len)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return AL_ENOMEM;
+    for (;;) {
+        if (cap - n < 2) {
+            char *grown = cap * 2 > cap ? realloc(buf, cap * 2) : NULL;
+            if (!grown) {
+                free(buf);
+                return AL_ENOMEM;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            return -e;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n > max_len) {
+            free(buf);
+            return -EFBIG;
+        }
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+int al_std_read_file(const char *path, size_t max_len, char **data, size_t *len)
+{
+    if (!path || !data || !len)
+        return AL_EINVAL;
+    uint64_t task = al__current_task_id();
+    AL__EMIT_HERE(AL_EV_BLOCK_BEGIN, task, AL_BLOCK_SYNC_IO, 0, NULL);
+    al__mt_before_blocking(); /* let an idle sibling take our queue */
+    int rc;
+    int fd = open(path, O_RDONLY | O_CLOEXEC); /* a FIFO blocks here until a writer comes */
+    if (fd < 0) {
+        rc = -errno;
+    } else {
+        rc = al__read_all(fd, max_len, data, len);
+        close(fd);
+    }
+    AL__EMIT_HERE(AL_EV_BLOCK_END, task, AL_BLOCK_SYNC_IO, 0, NULL);
+    return rc;
 }

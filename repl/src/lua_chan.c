@@ -211,6 +211,17 @@ static int al_lua_tx_send(lua_State *L)
         }
         return 0;
     }
+    if (al_mpsc_capacity(t->tx) == 0) {
+        /* Unbounded: never waits, a plain call as in Tokio (so it also works
+         * where nothing may wait: a cancelled task's cleanup). */
+        int rc = al_mpsc_try_send(t->tx, &msg);
+        if (rc != 0) {
+            al_lua_pack_free(&msg);
+            return luaL_error(L, "send failed: %s (the receiver was closed or dropped)",
+                              al_strerror(rc));
+        }
+        return 0;
+    }
     al_lua_send_op_t *op = malloc(sizeof *op);
     if (!op) {
         al_lua_pack_free(&msg);

@@ -115,11 +115,39 @@ static void al_lua_function(al_lua_reader_t *r, lua_State *L, int names, int dep
         al_lua_string(r, &len);
 }
 
+/* The dumped bytecode, in C memory owned by a userdata on the stack, so that
+ * a Lua error while it is read (out of memory) still frees it (__gc). A
+ * luaL_Buffer cannot be used here: lua_dump needs the function on top of the
+ * stack, and a buffer that grows takes stack slots of its own. */
+typedef struct {
+    unsigned char *p;
+    size_t n, cap;
+} al_lua_bytes_t;
+
+static int al_lua_bytes_gc(lua_State *L)
+{
+    al_lua_bytes_t *b = lua_touserdata(L, 1);
+    free(b->p);
+    b->p = NULL;
+    return 0;
+}
+
 static int al_lua_dump_collect(lua_State *L, const void *p, size_t n, void *ud)
 {
     (void)L;
-    luaL_Buffer *b = ud;
-    luaL_addlstring(b, p, n);
+    al_lua_bytes_t *b = ud;
+    if (b->cap - b->n < n) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap - b->n < n)
+            cap *= 2;
+        unsigned char *grown = realloc(b->p, cap);
+        if (!grown)
+            return 1; /* stops the dump; reported as bad bytecode */
+        b->p = grown;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, p, n);
+    b->n += n;
     return 0;
 }
 
@@ -130,23 +158,26 @@ bool al_lua_global_names(lua_State *L, int fn)
     int names = lua_gettop(L);
     if (lua_iscfunction(L, fn))
         return true;
-    /* lua_dump wants the function on top; collect into a Lua string. */
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    int buf_slots = lua_gettop(L); /* the buffer may use a stack slot */
+    al_lua_bytes_t *b = lua_newuserdatauv(L, sizeof *b, 0);
+    *b = (al_lua_bytes_t){0};
+    if (luaL_newmetatable(L, "asynclab.bytecode")) {
+        lua_pushcfunction(L, al_lua_bytes_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
     lua_pushvalue(L, fn);
-    lua_dump(L, al_lua_dump_collect, &b, 0);
+    int failed = lua_dump(L, al_lua_dump_collect, b, 0);
     lua_pop(L, 1);
-    (void)buf_slots;
-    luaL_pushresult(&b);
-    size_t len;
-    const unsigned char *code = (const unsigned char *)lua_tolstring(L, -1, &len);
-    al_lua_reader_t r = {code, code + len, false};
+    al_lua_reader_t r = {b->p, b->p + b->n, failed != 0 || !b->p};
     /* Header: signature(4) version format data(6) sizes(3) LUAC_INT(8) LUAC_NUM(8), nupvalues(1).
      */
-    al_lua_skip(&r, 4 + 1 + 1 + 6 + 3 + 8 + 8 + 1);
-    al_lua_function(&r, L, names, 0);
-    lua_pop(L, 1); /* the bytecode */
+    if (!r.bad) {
+        al_lua_skip(&r, 4 + 1 + 1 + 6 + 3 + 8 + 8 + 1);
+        al_lua_function(&r, L, names, 0);
+    }
+    free(b->p);
+    b->p = NULL;
+    lua_pop(L, 1); /* the box */
     return !r.bad;
 }
 

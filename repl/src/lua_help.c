@@ -232,6 +232,10 @@ static const al_lua_help_t al_lua_help[] = {
      "a blocking mutex: lock() blocks the OS thread (pitfall B1 when held across an await)", NULL},
     {"std.hint.spin", "std.hint.spin(ms)", "burn CPU for ms without yielding (CPU-heavy work)",
      NULL},
+    {"std.io.read_file", "local text = std.io.read_file(path)",
+     "read a whole file with blocking I/O (pitfall A3 inside a task: its worker stops)",
+     "Returns the contents, or nil, \"path: message\", errno (as io.open). The fix in a\n"
+     "task: rt.task.spawn_blocking(std.io.read_file, path):await()."},
     {"rt.metrics", "rt.metrics()",
      "the runtime's counters: alive tasks, queue depths, per-worker polls, steals, parks", NULL},
     {"rt.console", "print(rt.console([{sort=, limit=, done=}]))",

@@ -308,9 +308,8 @@ static int al_lua_lints(lua_State *L)
     return 1;
 }
 
-static int al_lua_metrics(lua_State *L)
+void al_lua_push_metrics(lua_State *L, al_runtime_t *rt)
 {
-    al_runtime_t *rt = al_lua_runtime(L);
     al_runtime_metrics_t m;
     al_runtime_metrics(rt, &m);
     lua_createtable(L, 0, 16);
@@ -340,6 +339,11 @@ static int al_lua_metrics(lua_State *L)
         }
         lua_setfield(L, -2, per[k]);
     }
+}
+
+static int al_lua_metrics(lua_State *L)
+{
+    al_lua_push_metrics(L, al_lua_runtime(L));
     return 1;
 }
 

@@ -17,6 +17,8 @@ void al_lua_inspect_detach(void);
 /* The console model's state of a task of the default runtime ("idle",
  * "scheduled", "running", "blocked", "done"), or NULL when unknown. */
 const char *al_lua_task_state_name(uint64_t id);
+/* Push rt's metrics as rt.metrics() returns them (runtime:metrics() too). */
+void al_lua_push_metrics(lua_State *L, al_runtime_t *rt);
 /* Add the functions to rt (the table at stack index rt). */
 void al_lua_open_inspect(lua_State *L, int rt);
 

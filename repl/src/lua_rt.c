@@ -26,6 +26,7 @@
 #include "lua_runtime.h"
 #include "lua_rwlock.h"
 #include "lua_select.h"
+#include "lua_std_io.h"
 #include "lua_sync.h"
 #include "lua_task.h"
 #include "lua_value.h"
@@ -326,6 +327,7 @@ void al_lua_open_rt(lua_State *L)
     int std = lua_gettop(L);
 
     al_lua_open_sync(L, rt, std);
+    al_lua_open_std_io(L, std);
     al_lua_open_inspect(L, rt);
     al_lua_open_future(L, rt);
     al_lua_open_runtime(L, rt);

@@ -42,9 +42,15 @@ void al_lua_report(lua_State *L, const char *progname)
     lua_pop(L, 1);
 }
 
+const char *al_lua_program_path;
+
 int al_lua_run_file(lua_State *L, const char *path, int argc, char **argv)
 {
-    lua_createtable(L, argc, 1);
+    lua_createtable(L, argc, 2);
+    if (al_lua_program_path) {
+        lua_pushstring(L, al_lua_program_path);
+        lua_rawseti(L, -2, -1);
+    }
     lua_pushstring(L, path);
     lua_rawseti(L, -2, 0);
     for (int i = 0; i < argc; i++) {

@@ -12,8 +12,13 @@
 
 #include <lua.h>
 
-/* Run a script with arg = {[0] = path, ...}. 0 on success; on failure the
- * error (file:line: message and traceback) is printed to stderr, returns 1. */
+/* The program's own path (argv[0]), for arg[-1] as lua5.4 sets it: scripts
+ * use it to start another asynclab. NULL (the Lua module): left out. */
+extern const char *al_lua_program_path;
+
+/* Run a script with arg = {[-1] = program, [0] = path, ...}. 0 on success; on
+ * failure the error (file:line: message and traceback) is printed to stderr,
+ * returns 1. */
 int al_lua_run_file(lua_State *L, const char *path, int argc, char **argv);
 /* Run a string (named like `=(command line)`). Same return. */
 int al_lua_run_string(lua_State *L, const char *code, const char *name);

@@ -15,6 +15,7 @@
 #include <lauxlib.h>
 
 #include "lua_handle.h"
+#include "lua_inspect.h"
 #include "lua_rt.h"
 #include "lua_runtime.h"
 #include "lua_task.h"
@@ -247,16 +248,7 @@ static int al_lua_rt_shutdown(lua_State *L)
 
 static int al_lua_rt_metrics(lua_State *L)
 {
-    al_lua_runtime_t *r = al_lua_runtime_check(L);
-    al_runtime_metrics_t m;
-    al_runtime_metrics(r->rt, &m);
-    lua_createtable(L, 0, 4);
-    lua_pushinteger(L, m.num_workers);
-    lua_setfield(L, -2, "num_workers");
-    lua_pushinteger(L, (lua_Integer)m.num_alive_tasks);
-    lua_setfield(L, -2, "num_alive_tasks");
-    lua_pushinteger(L, (lua_Integer)m.spawned_tasks_count);
-    lua_setfield(L, -2, "spawned_tasks_count");
+    al_lua_push_metrics(L, al_lua_runtime_check(L)->rt); /* the same table as rt.metrics() */
     return 1;
 }
 

@@ -647,6 +647,11 @@ static void al_lua_task_drop(void *f)
     pthread_mutex_destroy(&t->poll_lock);
     if (t->aw.pending)
         t->aw.pending->drop(t->aw.pending);
+    t->aw.pending = NULL;
+    /* Cancelled while suspended (or stopped by an error): its to-be-closed
+     * variables run now, as Rust runs Drop when a future is dropped. */
+    if (t->aw.co && lua_status(t->aw.co) != LUA_OK)
+        al_lua_close_cancelled(t->aw.co);
     al_lua_pack_free(&t->init);
     al_lua_pack_free(&t->globals);
     al_lua_task_release_state(t); /* finished or cancelled: back to the pool */

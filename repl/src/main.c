@@ -93,5 +93,6 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    al_lua_program_path = argv[0];
     return run_lua(argc - 1, argv + 1);
 }

@@ -71,13 +71,14 @@ local function wait_for_go()
 end
 local waiter = rt.task.Builder.new():name("waiter"):spawn(function() wait_for_go() end)
 local entry
-for _ = 1, 400 do -- until the waiter has been polled and is suspended
+local until_ms = rt.time.now() + 5000
+repeat -- until the model has seen the waiter suspended (a deadline, not a guess)
+  entry = nil
   for _, t in ipairs(rt.tasks()) do
     if t.name == "waiter" and t.state == "idle" then entry = t end
   end
-  if entry and entry.traceback then break end
-  rt.task.yield_now()
-end
+  if not (entry and entry.traceback) then rt.time.sleep(2) end
+until (entry and entry.traceback) or rt.time.now() > until_ms
 check(entry and entry.traceback, "tasks(): no traceback for the waiter")
 check(entry.traceback:find("^waiting in "), entry.traceback)
 check(entry.traceback:find("wait_for_go"), entry.traceback)

@@ -25,6 +25,16 @@ check(rt.spawn(function(v) return twice(v) end, 1):await() == 21)
 local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end
 check(rt.spawn(function() return fib(15) end):await() == 610)
 
+-- a large function (bytecode far beyond one buffer) that names globals: its
+-- global names are read from the dump (once, a use-after-free)
+answer_global = 42
+local lines = {"return function() local t = {}"}
+for i = 1, 400 do lines[#lines + 1] = ("t[%d] = 'constant number %d'"):format(i, i) end
+lines[#lines + 1] = "return #t + answer_global end"
+local big = assert(load(table.concat(lines, "\n")))()
+check(#string.dump(big) > 8192, "the function is large")
+check(rt.spawn(big):await() == 442, "a large function runs with its global")
+
 -- light C functions from the standard library
 check(rt.spawn(function(f) return f("%d", 7) end, string.format):await() == "7")
 

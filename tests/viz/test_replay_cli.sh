@@ -155,6 +155,21 @@ expect 1 "text.trace is not a readable trace" -- "$ASYNCLAB" replay "$DIR/text.t
 checks=$((checks + 1))
 [ ! -e "$DIR/text.png" ] || fail "a foreign file made a screenshot"
 
+# ---- a lock-order deadlock (viz_scenario --deadlock): the scene's cycle, the panel ----
+"$SCENARIO" --deadlock "$DIR/deadlock.trace" || fail "the deadlock scenario failed"
+expect 0 "WARNING: deadlock: transfer waits for mutex [0-9]+ \"audit\" \(held by report\); report waits for mutex [0-9]+ \"accounts\" \(held by transfer\)" \
+    -- "$ASYNCLAB" replay "$DIR/deadlock.trace" --headless --at 0.2
+expect 0 "wrote" -- "$ASYNCLAB" replay "$DIR/deadlock.trace" --screenshot "$DIR/deadlock.png" \
+    --at 0.2 --size 640x360 --panel --select task:1
+expect_png "$DIR/deadlock.png" 640x360
+expect 2 "--select wants task:ID, worker:N or resource:ID, not 'lane:1'" \
+    -- "$ASYNCLAB" replay "$DIR/deadlock.trace" --headless --select lane:1
+expect 2 "--select wants task:ID, worker:N or resource:ID, not 'nothing'" \
+    -- "$ASYNCLAB" replay "$DIR/deadlock.trace" --headless --select
+# The window's keys: Tab opens the panel, 2 sorts, f follows (a key script).
+expect 0 "closed at event" -- env ASYNCLAB_REPLAY_KEYS="Tab 2 2 f Tab End" \
+    "$ASYNCLAB" replay "$DIR/deadlock.trace" --size 640x360
+
 # ---- the demo, recorded with ASYNCLAB_TRACE ----
 ASYNCLAB_TRACE="$DIR/demo.trace" "$DEMO" >"$DIR/demo.out" 2>&1 || fail "the demo failed"
 expect 0 "scene at .*: 2 workers, 0 tasks alive" -- "$ASYNCLAB" replay "$DIR/demo.trace" --headless

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "viz_layout.h"
+#include "viz_panel_layout.h"
 
 static int viz__clamp(int v, int lo, int hi)
 {
@@ -195,6 +196,7 @@ void viz_layout_compute(viz_layout_t *l, const viz_scene_t *s, int w, int h)
     }
     int m = w >= 400 && h >= 200 ? 8 : w >= 100 && h >= 50 ? 2 : 0;
     viz_rect_t body = viz__rect(m, top + m, w - 2 * m, bottom - top - 2 * m);
+    viz_panel_layout(l, s, &body); /* the console panel and metrics strip take their part */
     if (body.w >= 700 && body.h >= 200) {
         int sw = viz__clamp(body.w * 3 / 10, 240, 420);
         l->side = viz__rect(body.x + body.w - sw, body.y, sw, body.h);

@@ -48,6 +48,17 @@ typedef struct viz_chip_row {
     uint32_t chips, more;
 } viz_chip_row_t;
 
+/* The console panel (viz_panel_layout.h); area.w == 0: not shown. */
+typedef struct viz_panel_box {
+    viz_rect_t area;
+    viz_rect_t head;                /* the task table's headings */
+    viz_rect_t col[VIZ_PANEL_COLS]; /* one heading cell per column (viz_panel_col_t) */
+    viz_rect_t table;               /* the rows */
+    int row_h;
+    uint32_t rows; /* rows shown */
+    viz_rect_t lints, details;
+} viz_panel_box_t;
+
 typedef struct viz_layout {
     int w, h;
     int font_px; /* VIZ_FONT_PX or VIZ_FONT_SMALL_PX */
@@ -70,6 +81,8 @@ typedef struct viz_layout {
     uint32_t num_resources; /* resources shown */
     viz_rect_t resource[VIZ_MAX_RESOURCES];
     int side_chip_w;
+    viz_panel_box_t panel; /* the console panel, when open and there is room */
+    viz_rect_t metrics;    /* the metrics strip (viz_metrics.h); h == 0: not shown */
 } viz_layout_t;
 
 /* Lay s out in a w x h window (sizes below 1 count as 1). */

@@ -12,6 +12,7 @@
 
 #include "al_error.h"
 #include "viz_main.h"
+#include "viz_panels.h"
 #include "viz_player.h"
 #include "viz_recording.h"
 #include "viz_scene.h"
@@ -35,7 +36,9 @@ void viz_usage(FILE *out)
                  "                                     DIR/frame-00001.png ... (then ffmpeg\n"
                  "                                     makes a video; the command is printed)\n"
                  "  options: --at SECONDS since the recording started; --size WxH (1280x800);\n"
-                 "           --speed X trace seconds per second in the window\n"
+                 "           --speed X trace seconds per second in the window;\n"
+                 "           --panel opens the console panel (Tab in the window);\n"
+                 "           --select task:ID | worker:N | resource:ID selects (a click)\n"
                  "Exit status: 0 ok, 1 damaged trace (what came before is shown),\n"
                  "2 bad usage or unreadable file.\n");
 }
@@ -45,6 +48,7 @@ typedef struct {
     bool headless, have_at;
     double at, speed, fps;
     int w, h;
+    viz_view_t view; /* --panel, --select */
 } viz__args_t;
 
 /* At most this many frames in one --frames run (a typo in --speed should not
@@ -70,6 +74,17 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(o, "--headless") == 0) {
             a->headless = true;
+        } else if (strcmp(o, "--panel") == 0) {
+            a->view.panel.open = true;
+        } else if (strcmp(o, "--select") == 0) {
+            if (!v || !viz_select_parse(v, &a->view.sel)) {
+                fprintf(stderr,
+                        "asynclab replay: --select wants task:ID, worker:N or resource:ID, "
+                        "not '%s'\n",
+                        v ? v : "nothing");
+                return 2;
+            }
+            i++;
         } else if (strcmp(o, "--screenshot") == 0 || strcmp(o, "--at") == 0 ||
                    strcmp(o, "--size") == 0 || strcmp(o, "--speed") == 0 ||
                    strcmp(o, "--frames") == 0 || strcmp(o, "--fps") == 0) {
@@ -208,10 +223,14 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a)
     }
     size_t n = (size_t)count;
     viz_scene_t *scene = viz_scene_new();
-    if (!scene) {
+    viz_panels_t *panels = viz_panels_new(p->rec);
+    if (!scene || !panels) {
         fprintf(stderr, "asynclab replay: out of memory\n");
+        viz_scene_free(scene);
+        viz_panels_free(panels);
         return 1;
     }
+    scene->view = a->view;
     int rc = 0;
     bool tty = isatty(2);
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -227,7 +246,12 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a)
                  p->rec->num_events);
         viz_scene_opts_t so = {.anim_window_ns = (uint64_t)step_ns};
         viz_scene_build(scene, snap, p->motion, &so);
+        rc = viz_panels_update(panels, scene, p, snap) != 0;
         al_console_snapshot_free(snap);
+        if (rc) {
+            fprintf(stderr, "asynclab replay: out of memory\n");
+            break;
+        }
         char path[4096], err[512];
         snprintf(path, sizeof path, "%s/frame-%05zu.png", a->frames, i + 1);
         if (viz_shot_png(scene, a->w, a->h, NULL, path, err, sizeof err) != 0) {
@@ -240,6 +264,7 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a)
     if (tty)
         fprintf(stderr, "\n");
     viz_scene_free(scene);
+    viz_panels_free(panels);
     if (rc == 0)
         fprintf(stderr,
                 "asynclab replay: wrote %zu frames to %s (%.0f fps, %g trace s per s).\n"
@@ -261,9 +286,17 @@ static int viz__headless(viz_player_t *p, const viz__args_t *a)
     snprintf(scene->title, sizeof scene->title, "%s", viz__basename(a->file));
     snprintf(scene->status, sizeof scene->status, "event %zu / %zu", p->pos, p->rec->num_events);
     viz_scene_opts_t so = {.anim_window_ns = VIZ__HEADLESS_ANIM_NS};
+    scene->view = a->view;
     viz_scene_build(scene, snap, p->motion, &so);
+    viz_panels_t *panels = viz_panels_new(p->rec);
+    int rc = panels ? viz_panels_update(panels, scene, p, snap) : 1;
+    viz_panels_free(panels);
     al_console_snapshot_free(snap);
-    int rc = 0;
+    if (rc != 0) {
+        fprintf(stderr, "asynclab replay: out of memory\n");
+        viz_scene_free(scene);
+        return 1;
+    }
     if (a->screenshot) {
         char err[512];
         if (viz_shot_png(scene, a->w, a->h, NULL, a->screenshot, err, sizeof err) != 0) {

@@ -12,6 +12,7 @@
 #include "al_console.h"
 #include "viz_palette.h"
 #include "viz_render.h"
+#include "viz_render_internal.h"
 
 /* ---- text, cached as textures while it stays on screen ---- */
 
@@ -552,19 +553,16 @@ static void viz__side(viz_render_t *r, const viz_scene_t *s, const viz_layout_t 
                 snprintf(buf, sizeof buf, "%s: free%s", res->label, res->closed ? ", closed" : "");
             viz__text_in(r, buf, VIZ_F_SMALL, res->waiters ? VIZ_TEXT : VIZ_TEXT_DIM,
                          (viz_rect_t){rr.x + 8, rr.y, rr.w - 8, line}, 0);
-            int cw = l->side_chip_w, x = rr.x + 8, y = rr.y + line + 2, h = line;
             if (res->holder.task) {
-                viz_rect_t hc = {x, y, cw, h};
+                viz_rect_t hc = viz_layout_resource_chip(l, s, i, 0);
                 viz__chip(r, hc, res->holder.label, VIZ_HOLDER, VIZ_TEXT_DARK);
-                x += cw + 6;
-                if (res->kept)
-                    x += viz__draw_text(r, "\xe2\x86\x90", VIZ_F_SMALL, VIZ_TEXT, x, y,
-                                        rr.x + rr.w - x) +
-                         6;
+                if (res->kept && !viz_rect_empty(hc))
+                    viz__draw_text(r, "\xe2\x86\x90", VIZ_F_SMALL, VIZ_TEXT, hc.x + hc.w + 6, hc.y,
+                                   VIZ_ARROW_W);
             }
-            for (uint32_t k = 0; k < res->kept && x + cw <= rr.x + rr.w; k++, x += cw + 3)
-                viz__chip(r, (viz_rect_t){x, y, cw, h}, res->waiting[k].label, VIZ_CHIP,
-                          VIZ_TEXT_DARK);
+            for (uint32_t k = 0; k < res->kept; k++)
+                viz__chip(r, viz_layout_resource_chip(l, s, i, k + 1), res->waiting[k].label,
+                          VIZ_CHIP, VIZ_TEXT_DARK);
         }
     }
 }
@@ -656,6 +654,50 @@ void viz_render_draw(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *
     for (uint32_t i = 0; i < l->num_lanes && i < s->num_lanes; i++)
         viz__lane(r, s, l, i);
     viz__side(r, s, l);
+    viz_render_metrics(r, s, l);
+    viz_render_highlights(r, s, l);
+    viz_render_deadlock(r, s, l);
     viz__motions(r, s, l);
+    viz_render_panel(r, s, l);
     viz__footer(r, l);
+}
+
+/* ---- helpers for viz_render_panel.c and viz_render_select.c ---- */
+
+_Static_assert((int)VIZ_TXT_SMALL == (int)VIZ_F_SMALL && (int)VIZ_TXT_BOLD == (int)VIZ_F_BOLD &&
+                   (int)VIZ_TXT_SMALL_BOLD == (int)VIZ_F_SMALL_BOLD,
+               "viz_render_internal.h names the fonts in this file's order");
+
+SDL_Renderer *viz_render_sdl(viz_render_t *r)
+{
+    return r->sdl;
+}
+
+int viz_render_text(viz_render_t *r, const char *s, int font, viz_color_t c, viz_rect_t rect,
+                    int pad)
+{
+    return viz__text_in(r, s, (uint8_t)font, c, rect, pad);
+}
+
+int viz_render_text_width(viz_render_t *r, const char *s, int font)
+{
+    int w = 0;
+    TTF_SizeUTF8(r->font[font], s, &w, NULL);
+    return w;
+}
+
+void viz_render_fill(viz_render_t *r, viz_rect_t rect, viz_color_t c)
+{
+    viz__fill(r, rect, c);
+}
+
+void viz_render_outline(viz_render_t *r, viz_rect_t rect, viz_color_t c)
+{
+    viz__outline(r, rect, c);
+}
+
+void viz_render_chip(viz_render_t *r, viz_rect_t rect, const char *label, viz_color_t fill,
+                     viz_color_t text)
+{
+    viz__chip(r, rect, label, fill, text);
 }

@@ -373,9 +373,11 @@ void viz_scene_build(viz_scene_t *s, const al_console_snapshot_t *snap, const vi
     char title[sizeof s->title], status[sizeof s->status];
     memcpy(title, s->title, sizeof title);
     memcpy(status, s->status, sizeof status);
+    viz_view_t view = s->view;
     memset(s, 0, sizeof *s);
     memcpy(s->title, title, sizeof title);
     memcpy(s->status, status, sizeof status);
+    s->view = view;
 
     s->now_ns = snap->now_ns;
     s->seconds = snap->now_ns > snap->header.clock_base_ns
@@ -430,6 +432,8 @@ void viz_scene_build(viz_scene_t *s, const al_console_snapshot_t *snap, const vi
     viz__groups(s, snap);
     viz__resources(s, snap);
     viz__motions(s, snap, m, opts ? opts->anim_window_ns : 0);
+    viz_deadlock_find(&s->deadlock, snap);
+    viz_select_resolve(s, snap);
 }
 
 /* ---- questions ---- */
@@ -516,6 +520,8 @@ void viz_scene_print(const viz_scene_t *s, FILE *out)
     fprintf(out, "\n");
     if (s->all_blocked)
         fprintf(out, "WARNING: every worker is blocked: no task can run (a silent hang)\n");
+    if (s->deadlock.len || s->deadlock.longer)
+        fprintf(out, "WARNING: %s\n", s->deadlock.text);
     for (uint32_t i = 0; i < s->num_lanes; i++) {
         const viz_lane_t *l = &s->lanes[i];
         fprintf(out, "worker %u  %s for %s", l->worker, l->state_label,

@@ -31,7 +31,11 @@
 #include <stdio.h>
 
 #include "al_console.h"
+#include "viz_deadlock.h"
+#include "viz_metrics.h"
 #include "viz_motion.h"
+#include "viz_panel.h"
+#include "viz_select.h"
 
 #define VIZ_MAX_LANES 64       /* workers drawn; more are counted */
 #define VIZ_MAX_CHIPS 48       /* queue chips kept per queue */
@@ -128,6 +132,12 @@ typedef struct viz_scene_motion {
     float progress;  /* 0: just happened .. 1: over */
 } viz_scene_motion_t;
 
+/* The caller's view state, kept in the scene across rebuilds. */
+typedef struct viz_view {
+    viz_selection_t sel;    /* what is selected (viz_select.h) */
+    viz_panel_view_t panel; /* the console panel: open, sort order (viz_panel.h) */
+} viz_view_t;
+
 typedef struct viz_scene {
     uint64_t now_ns;
     double seconds; /* now, since the recording started */
@@ -164,6 +174,15 @@ typedef struct viz_scene {
 
     char title[128];  /* set by the caller: file name, ... */
     char status[128]; /* set by the caller: "paused", "playing x0.1", ... */
+
+    /* View state: set by the caller, kept by viz_scene_build. */
+    viz_view_t view;
+    /* Computed by viz_scene_build. */
+    viz_highlight_t hl;      /* what the selection highlights (viz_select.h) */
+    viz_deadlock_t deadlock; /* a deadlock cycle, len 0: none (viz_deadlock.h) */
+    /* Filled by viz_panels_update (viz_panels.h); zero until then. */
+    viz_panel_t panel;
+    viz_metrics_strip_t metrics;
 } viz_scene_t;
 
 typedef struct viz_scene_opts {

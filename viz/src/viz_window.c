@@ -7,6 +7,7 @@
 #include <SDL.h>
 
 #include "viz_layout.h"
+#include "viz_panels.h"
 #include "viz_render.h"
 #include "viz_scene.h"
 #include "viz_window.h"
@@ -21,6 +22,7 @@ typedef struct {
     viz_render_t *render;
     viz_scene_t *scene;
     viz_layout_t layout;
+    viz_panels_t *panels; /* the console panel's and metrics strip's models */
 } viz__win_t;
 
 static void viz__close(viz__win_t *w)
@@ -31,6 +33,7 @@ static void viz__close(viz__win_t *w)
     if (w->win)
         SDL_DestroyWindow(w->win);
     viz_scene_free(w->scene);
+    viz_panels_free(w->panels);
     SDL_Quit();
 }
 
@@ -85,6 +88,19 @@ static int viz__open(viz__win_t *w, const viz_window_opts_t *o, char *err, size_
         return -1;
     }
     return 0;
+}
+
+/* A click selects what the last frame drew there (window coordinates are
+ * scaled to the renderer's pixels, which differ on high-DPI displays). */
+static void viz__click(viz__win_t *w, int x, int y)
+{
+    int ww = 0, wh = 0;
+    SDL_GetWindowSize(w->win, &ww, &wh);
+    if (ww > 0 && wh > 0) {
+        x = x * w->layout.w / ww;
+        y = y * w->layout.h / wh;
+    }
+    viz_select_hit(w->scene, viz_layout_hit(&w->layout, w->scene, x, y));
 }
 
 /* A key: false to quit. */
@@ -159,6 +175,11 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
     viz__win_t w = {0};
     if (viz__open(&w, o, err, cap) != 0)
         return -1;
+    if (!(w.panels = viz_panels_new(p->rec))) {
+        snprintf(err, cap, "out of memory");
+        viz__close(&w);
+        return -1;
+    }
     bool running = true, bad = false;
     const char *script = o->script;
     uint64_t last = SDL_GetTicks64();
@@ -169,8 +190,11 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
         while (SDL_PollEvent(&e)) {
             if (e.type == SDL_QUIT)
                 running = false;
-            else if (e.type == SDL_KEYDOWN && !viz__key(p, e.key.keysym.sym))
+            else if (e.type == SDL_KEYDOWN && !viz_panels_key(&w.scene->view, e.key.keysym.sym) &&
+                     !viz__key(p, e.key.keysym.sym))
                 running = false;
+            else if (e.type == SDL_MOUSEBUTTONDOWN && e.button.button == SDL_BUTTON_LEFT)
+                viz__click(&w, e.button.x, e.button.y);
         }
         uint64_t t = SDL_GetTicks64();
         viz_player_tick(p, (t - last) * 1000000ull);
@@ -187,7 +211,13 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
                  p->playing ? "playing" : "paused", p->speed, p->pos, p->rec->num_events);
         viz_scene_opts_t so = {.anim_window_ns = (uint64_t)(p->speed * VIZ__ANIM_WALL_NS) + 1};
         viz_scene_build(w.scene, snap, p->motion, &so);
+        int prc = viz_panels_update(w.panels, w.scene, p, snap);
         al_console_snapshot_free(snap);
+        if (prc != 0) {
+            snprintf(err, cap, "out of memory");
+            viz__close(&w);
+            return -1;
+        }
 
         int ow = o->w, oh = o->h;
         SDL_GetRendererOutputSize(w.sdl, &ow, &oh);

@@ -5,7 +5,10 @@
  * Keys: space play / pause (from the start again at the end), Right / Left
  * step one event forward / back (and pause), + / - double / halve the speed,
  * Home / End jump to the start / end, Q or Escape quit. The window can be
- * resized; the layout follows.
+ * resized; the layout follows. The console panel and selection
+ * (viz_panels.h): Tab opens / closes the panel, 1-6 sort its task table,
+ * a click selects a task, worker or resource (or sorts by a heading), F
+ * follows the selected task.
  */
 #ifndef VIZ_WINDOW_H
 #define VIZ_WINDOW_H
