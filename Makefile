@@ -102,7 +102,7 @@ VIZ_HDR      := $(wildcard viz/src/*.h)
 VIZ_TEST_SRC := $(sort $(wildcard tests/viz/test_*.c))
 VIZ_TEST_HDR := $(wildcard tests/viz/*.h)
 VIZ_PKGS     := sdl2 SDL2_ttf libpng
-VIZ_CFLAGS    = -Iviz/src $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(VIZ_PKGS)))
+VIZ_CFLAGS    = -DAL_WITH_VIZ -Iviz/src $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(VIZ_PKGS)))
 VIZ_LIBS      = $(shell pkg-config --libs $(VIZ_PKGS))
 
 $(BUILD)/%/viz_tests: $(VIZ_TEST_SRC) $(VIZ_TEST_HDR) $(VIZ_SRC) $(VIZ_HDR) $(BUILD)/%/libasynclab.a $(CORE_HDR)
@@ -141,6 +141,11 @@ LUA_LIBS   := -llua5.4 -lreadline
 $(BUILD)/%/asynclab: $(REPL_SRC) $(REPL_HDR) $(VIZ_SRC) $(VIZ_HDR) $(BUILD)/%/libasynclab.a $(CORE_HDR)
 	$(VCC_$*) $(BASE) $(CFLAGS_$*) -Irepl/src $(LUA_CFLAGS) $(VIZ_CFLAGS) -o $@ $(REPL_SRC) $(VIZ_SRC) \
 	    $(BUILD)/$*/libasynclab.a $(LUA_LIBS) $(VIZ_LIBS) $(LDLIBS)
+
+# The visualizer's frame-time bench (tests/bench/viz/, docs/performance.md).
+$(BUILD)/release/viz_bench: $(wildcard tests/bench/viz/*.c) $(VIZ_SRC) $(VIZ_HDR) $(BUILD)/release/libasynclab.a $(CORE_HDR)
+	$(CC) $(BASE) $(CFLAGS_release) $(VIZ_CFLAGS) -o $@ $(wildcard tests/bench/viz/*.c) $(VIZ_SRC) \
+	    $(BUILD)/release/libasynclab.a $(VIZ_LIBS) $(LDLIBS)
 
 $(BUILD)/release/bench: $(BENCH_SRC) $(BENCH_HDR) $(BUILD)/release/libasynclab.a $(CORE_HDR)
 	$(CC) $(BASE) $(CFLAGS_release) -Itests/bench -o $@ $(BENCH_SRC) $(BUILD)/release/libasynclab.a $(LDLIBS)
@@ -217,11 +222,13 @@ $(BUILD)/release/viz_seek_bench: tests/bench/viz_seek_bench.c tests/viz/viz_test
 	    $(BUILD)/release/libasynclab.a $(LDLIBS)
 
 # The C suite, then the visualizer's seek rows, then the Lua layer's rows
-# (tests/bench/lua_bench.lua), same TSV.
-bench: $(BUILD)/release/bench $(BUILD)/release/asynclab $(BUILD)/release/viz_seek_bench
+# (tests/bench/lua_bench.lua), same TSV; then the visualizer's frame rate.
+bench: $(BUILD)/release/bench $(BUILD)/release/asynclab $(BUILD)/release/viz_seek_bench \
+       $(BUILD)/release/viz_bench
 	$(BUILD)/release/bench $(BENCH_FILTER)
 	$(BUILD)/release/viz_seek_bench $(BENCH_FILTER)
 	ASYNCLAB_NO_CONSOLE=$${ASYNCLAB_NO_CONSOLE-1} $(BUILD)/release/asynclab tests/bench/lua_bench.lua $(BENCH_FILTER)
+	@case "viz frame_" in *"$(BENCH_FILTER)"*) SDL_VIDEODRIVER=offscreen $(BUILD)/release/viz_bench ;; esac
 
 clean:
 	rm -rf $(BUILD)

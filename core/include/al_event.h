@@ -60,7 +60,10 @@
     X(LINT, "task", "lint id", "-", "message")                                                     \
     X(USER_LOG, "task", "-", "-", "text")                                                          \
     X(SPAN_BEGIN, "task", "span id", "-", "name")                                                  \
-    X(SPAN_END, "task", "span id", "-", "-")
+    X(SPAN_END, "task", "span id", "-", "-")                                                       \
+    X(CAPTION, "task", "-", "-", "narration text (none or empty: clear)")                          \
+    X(HIGHLIGHT, "task", "what (al_highlight_kind_t; 0: clear all)", "its id", "-")                \
+    X(MARKER, "task", "-", "-", "marker name")
 
 #define AL__EV_ENUM(name, t, a, b, s) AL_EV_##name,
 typedef enum al_event_kind { AL_EVENT_MAP(AL__EV_ENUM) AL_EV__COUNT } al_event_kind_t;
@@ -114,6 +117,15 @@ typedef enum al_resource_kind {
     AL_RES_TCP_LISTENER,
     AL_RES_TCP_STREAM,
 } al_resource_kind_t;
+
+/* What a HIGHLIGHT event points at (rt.viz.highlight). NONE clears every
+ * highlight; the others add one (a lesson clears, then adds, to replace). */
+typedef enum al_highlight_kind {
+    AL_HIGHLIGHT_NONE = 0,
+    AL_HIGHLIGHT_TASK,     /* id: task id */
+    AL_HIGHLIGHT_WORKER,   /* id: worker index */
+    AL_HIGHLIGHT_RESOURCE, /* id: resource id */
+} al_highlight_kind_t;
 
 typedef struct al_event {
     uint64_t ts_ns;  /* CLOCK_MONOTONIC nanoseconds */

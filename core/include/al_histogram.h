@@ -24,6 +24,9 @@ void al_histogram_reset(al_histogram_t *h);
 void al_histogram_record(al_histogram_t *h, uint64_t ns);
 /* The value below which a fraction q (0..1) of the samples fall; 0 if empty. */
 uint64_t al_histogram_quantile(const al_histogram_t *h, double q);
+/* The same for n quantiles q[0] <= q[1] <= ... in one pass over the buckets
+ * (what a snapshot of thousands of tasks asks for every frame). */
+void al_histogram_quantiles(const al_histogram_t *h, const double *q, size_t n, uint64_t *out);
 /* Lower edge of bucket i, in ns (for drawing the distribution). */
 uint64_t al_histogram_bucket_floor(unsigned i);
 

@@ -9,7 +9,7 @@
  *   all | trace           every event (the default)
  *   sched                 spawns, schedules, polls, wakes, task ends
  *   steal | park | block  steals and overflows / park, unpark, search / blocking calls
- *   lock | chan | timer | io | resource | waker | user
+ *   lock | chan | timer | io | resource | waker | user | lesson
  *   POLL_BEGIN, steal...  one event kind by name (case-insensitive)
  *   task=N                only events about task N (as subject or as waker/parent)
  * Kinds and groups add up; task= terms narrow the result.
@@ -31,7 +31,7 @@ typedef struct al_log al_log_t;
  * A logger writing to out (not closed by al_log_free). filter may be NULL.
  * Errors: AL_EINVAL with a message in err (e.g. "unknown event kind or group
  * 'polls' at position 7 (try: all, sched, steal, park, block, lock, chan,
- * timer, io, resource, waker, user, an event kind such as POLL_BEGIN, or
+ * timer, io, resource, waker, user, lesson, an event kind such as POLL_BEGIN, or
  * task=N)"), AL_ENOMEM.
  */
 int al_log_new(FILE *out, const char *filter, al_log_t **log, char *err, size_t err_cap);

@@ -137,4 +137,36 @@ int al_runtime_worker_metrics(const al_runtime_t *rt, uint32_t worker, al_worker
  */
 void al_runtime_set_hook(al_runtime_t *rt, al_event_fn fn, void *user);
 
+/* ---- the step gate (the visualizer's step mode) ----
+ *
+ * While the gate is on, every thread about to poll a task (a worker, or the
+ * thread driving a current-thread runtime) waits at the gate until a step is
+ * granted; one step lets exactly one poll through, on whichever waiting
+ * thread takes it. Nothing else is held back: blocking-pool threads run, a
+ * task stuck in a blocking call stays stuck, a worker with nothing to do
+ * parks (in the driver, firing timers), and block_on's own future (not a
+ * task) is polled as usual. A worker held at the gate turns no timer wheel:
+ * with every worker held, timers fire late, as they would on a runtime that
+ * busy. Turning the gate off releases
+ * every waiting thread; shutdown turns it off for good. Off (the default),
+ * each poll costs one predictable branch.
+ */
+typedef struct al_gate_state {
+    bool on;
+    uint32_t waiting;    /* threads waiting at the gate now */
+    uint64_t steps_left; /* granted polls not taken yet */
+    uint64_t passed;     /* polls let through while on (cumulative) */
+} al_gate_state_t;
+
+/* Errors: AL_EINVAL (rt NULL), AL_ESHUTDOWN (turning it on after shutdown
+ * began). Either direction drops the steps not taken yet. */
+int al_runtime_set_gate(al_runtime_t *rt, bool on);
+/* Let `polls` more polls through. Errors: AL_EINVAL when the gate is off. */
+int al_runtime_gate_step(al_runtime_t *rt, uint32_t polls);
+void al_runtime_gate_state(const al_runtime_t *rt, al_gate_state_t *out);
+/* Wait (at most timeout_ms) until the gate is on, every granted step was
+ * taken, and at least `waiting` threads wait at it: true then; false on
+ * timeout, or when the gate is turned off or the runtime shuts down. */
+bool al_runtime_gate_wait(al_runtime_t *rt, uint32_t waiting, uint64_t timeout_ms);
+
 #endif

@@ -44,7 +44,7 @@ typedef struct al_trace_event {
     int16_t worker;  /* worker index, or AL_EV_NOT_WORKER */
 } al_trace_event_t;
 
-#define AL_STREAM_VERSION 1
+#define AL_STREAM_VERSION 2
 
 /* What a stream describes: written first in every trace file. */
 typedef struct al_stream_header {
@@ -97,6 +97,10 @@ typedef struct al_stream_config {
  */
 int al_stream_start(struct al_runtime *rt, const al_stream_config_t *cfg, al_stream_t **out);
 int al_stream_subscribe(al_stream_t *st, const al_stream_consumer_t *c, void *self);
+/* Remove a subscription (the same c and self): when this returns, no
+ * callback of it runs or will run; on_end is not called. Not from inside a
+ * consumer's callback. Errors: AL_EINVAL (not subscribed). */
+int al_stream_unsubscribe(al_stream_t *st, const al_stream_consumer_t *c, void *self);
 /* The stream recording rt now (e.g. started by ASYNCLAB_LOG), or NULL. */
 al_stream_t *al_stream_of(struct al_runtime *rt);
 /* Deliver everything emitted before this call (by threads that have
@@ -119,6 +123,14 @@ uint64_t al_trace_span_begin(struct al_runtime *rt, const char *name);
 void al_trace_span_end(struct al_runtime *rt, uint64_t span);
 /* A lint finding (al_lint.h), so that replays show when it fired. */
 void al_trace_lint(struct al_runtime *rt, uint64_t task, uint32_t lint_id, const char *message);
+/* Lesson hooks, for the visualizer (and replays) to show. A caption is the
+ * narration text on screen until the next one (NULL or "": clear it). A
+ * highlight adds an outline to a task, worker or resource
+ * (AL_HIGHLIGHT_NONE, id 0: clear them all). A marker is a named point the
+ * playback can stop at. */
+void al_trace_caption(struct al_runtime *rt, const char *text);
+void al_trace_highlight(struct al_runtime *rt, al_highlight_kind_t what, uint64_t id);
+void al_trace_marker(struct al_runtime *rt, const char *name);
 
 typedef struct al_stream_stats {
     uint64_t recorded;  /* events written into rings */

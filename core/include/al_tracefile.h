@@ -28,7 +28,9 @@
 
 #include "al_stream.h"
 
-#define AL_TRACEFILE_VERSION 1
+/* 2: the lesson-hook event kinds CAPTION, HIGHLIGHT, MARKER (42..44). A
+ * reader reads every version up to this one. */
+#define AL_TRACEFILE_VERSION 2
 
 /* ---- writing ---- */
 

@@ -82,15 +82,15 @@ static void al__snap_task(const al_console_t *c, const al__ctask_t *t, uint64_t 
         o->first_poll_delay_ns =
             t->first_poll_ns > t->spawned_ns ? t->first_poll_ns - t->spawned_ns : 0;
     if (t->poll_h) {
-        o->poll_p50_ns = al_histogram_quantile(t->poll_h, 0.50);
-        o->poll_p90_ns = al_histogram_quantile(t->poll_h, 0.90);
-        o->poll_p99_ns = al_histogram_quantile(t->poll_h, 0.99);
+        uint64_t p[3];
+        al_histogram_quantiles(t->poll_h, (const double[]){0.50, 0.90, 0.99}, 3, p);
+        o->poll_p50_ns = p[0], o->poll_p90_ns = p[1], o->poll_p99_ns = p[2];
         o->poll_max_ns = t->poll_h->max_ns;
     }
     if (t->sched_h) {
-        o->sched_p50_ns = al_histogram_quantile(t->sched_h, 0.50);
-        o->sched_p90_ns = al_histogram_quantile(t->sched_h, 0.90);
-        o->sched_p99_ns = al_histogram_quantile(t->sched_h, 0.99);
+        uint64_t p[3];
+        al_histogram_quantiles(t->sched_h, (const double[]){0.50, 0.90, 0.99}, 3, p);
+        o->sched_p50_ns = p[0], o->sched_p90_ns = p[1], o->sched_p99_ns = p[2];
         o->sched_max_ns = t->sched_h->max_ns;
     }
 }

@@ -228,6 +228,7 @@ int al__ct_block_on(al__ct_t *ct, const al_future_vtable_t *vt, void *fut, void 
             if (!t)
                 break;
             ran++;
+            al__gate_pass(ct->rt);
             al__tls.coop = AL_COOP_BUDGET;
             al__task_run(t);
             al__tls.coop = -1;

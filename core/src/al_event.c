@@ -53,6 +53,25 @@ void al_trace_lint(al_runtime_t *rt, uint64_t task, uint32_t lint_id, const char
     AL__EMIT(rt, AL_EV_LINT, task, lint_id, 0, message ? message : "");
 }
 
+void al_trace_caption(al_runtime_t *rt, const char *text)
+{
+    rt = al__annotated_rt(rt);
+    AL__EMIT(rt, AL_EV_CAPTION, al__current_task_id(), 0, 0, text && *text ? text : NULL);
+}
+
+void al_trace_highlight(al_runtime_t *rt, al_highlight_kind_t what, uint64_t id)
+{
+    rt = al__annotated_rt(rt);
+    AL__EMIT(rt, AL_EV_HIGHLIGHT, al__current_task_id(), (uint64_t)what,
+             what == AL_HIGHLIGHT_NONE ? 0 : id, NULL);
+}
+
+void al_trace_marker(al_runtime_t *rt, const char *name)
+{
+    rt = al__annotated_rt(rt);
+    AL__EMIT(rt, AL_EV_MARKER, al__current_task_id(), 0, 0, name ? name : "");
+}
+
 const char *al_event_kind_name(unsigned kind)
 {
     return kind < AL_ARRAY_SIZE(al__event_names) ? al__event_names[kind] : "?";

@@ -365,7 +365,8 @@ static void al__flight_on_events(void *self, const al_trace_event_t *ev, size_t 
         goto out;
     for (size_t i = 0; i < n; i++) {
         const al_trace_event_t *e = &ev[i];
-        if (e->kind > AL__TF_MAX_KIND || !al__flight_grow_threads(fr, e->thread))
+        if (e->kind >= al__tf_kinds_in_version(al__tf_file_version(&fr->header)) ||
+            !al__flight_grow_threads(fr, e->thread))
             continue;
         al__fchunk_t *c = fr->tail;
         if ((!c || c->cap - c->len < AL__TF_EVENT_MAX) && !al__flight_new_chunk(fr))

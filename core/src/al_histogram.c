@@ -51,6 +51,38 @@ void al_histogram_record(al_histogram_t *h, uint64_t ns)
         h->buckets[i]++;
 }
 
+void al_histogram_quantiles(const al_histogram_t *h, const double *q, size_t n, uint64_t *out)
+{
+    size_t k = 0;
+    for (; k < n && (h->count == 0 || q[k] <= 0); k++)
+        out[k] = h->count == 0 ? 0 : h->min_ns;
+    /* Every sample lies between min_ns and max_ns: the buckets outside
+     * theirs are empty (a task's poll times span a few buckets of 130). */
+    uint64_t seen = 0;
+    unsigned last = al__hist_index(h->max_ns);
+    for (unsigned i = al__hist_index(h->min_ns); i <= last && k < n; i++) {
+        seen += h->buckets[i];
+        uint64_t rank = (uint64_t)(q[k] * (double)h->count + 0.5);
+        if (seen < (rank < 1 ? 1 : rank))
+            continue;
+        /* Bucket i holds quantile k (and maybe the next ones): its upper
+         * edge, clamped to what was recorded, as al_histogram_quantile. */
+        uint64_t upper = i + 1 < AL_HIST_BUCKETS ? al_histogram_bucket_floor(i + 1) - 1 : h->max_ns;
+        if (upper > h->max_ns)
+            upper = h->max_ns;
+        if (upper < h->min_ns)
+            upper = h->min_ns;
+        for (; k < n; k++) {
+            rank = (uint64_t)(q[k] * (double)h->count + 0.5);
+            if (seen < (rank < 1 ? 1 : rank))
+                break;
+            out[k] = upper;
+        }
+    }
+    for (; k < n; k++)
+        out[k] = h->max_ns;
+}
+
 uint64_t al_histogram_quantile(const al_histogram_t *h, double q)
 {
     if (h->count == 0)

@@ -66,6 +66,7 @@ static const al__log_group_t al__log_groups[] = {
     {"resource", {AL_EV_RESOURCE_CREATE, AL_EV_RESOURCE_DROP}, 2},
     {"waker", {AL_EV_WAKER_CLONE, AL_EV_WAKER_DROP}, 2},
     {"user", {AL_EV_USER_LOG, AL_EV_SPAN_BEGIN, AL_EV_SPAN_END, AL_EV_LINT}, 4},
+    {"lesson", {AL_EV_CAPTION, AL_EV_HIGHLIGHT, AL_EV_MARKER}, 3},
 };
 
 static bool al__log_term(al_log_t *log, const char *t, size_t len)
@@ -124,7 +125,7 @@ static int al__log_parse(al_log_t *log, const char *filter, char *err, size_t er
                     snprintf(err, err_cap,
                              "unknown event kind or group '%.*s' at position %zu (try: all, "
                              "sched, steal, park, block, lock, chan, timer, io, resource, "
-                             "waker, user, an event kind such as POLL_BEGIN, or task=N)",
+                             "waker, user, lesson, an event kind such as POLL_BEGIN, or task=N)",
                              (int)(len > 40 ? 40 : len), start, (size_t)(start - filter) + 1);
                 return AL_EINVAL;
             }
@@ -300,6 +301,7 @@ static const char *const al__blocks[] = {"thread sleep", "std mutex", "spin", "b
                                          "sync io"};
 static const char *const al__wake_srcs[] = {"other",   "task",   "timer", "io",       "lock",
                                             "channel", "notify", "join",  "external", "yield"};
+static const char *const al__highlights[] = {"clear all", "task", "worker", "resource"};
 static const char *const al__joins[] = {"ok", "cancelled", "panicked"};
 static const char *const al__task_kinds[] = {"async", "blocking", "local"};
 static const char *const al__resources[] = {
@@ -345,6 +347,16 @@ static int al__log_details(const al_log_t *log, const al_trace_event_t *e, char 
         return snprintf(buf, cap, "%s #%llu", AL__PICK(al__resources, b), a);
     case AL_EV_LOCK_CONTEND:
         return snprintf(buf, cap, "resource #%llu held by task %llu", a, b);
+    case AL_EV_CAPTION:
+        return e->str ? 0 : snprintf(buf, cap, "(cleared)");
+    case AL_EV_MARKER:
+        return 0;
+    case AL_EV_HIGHLIGHT:
+        if (a == AL_HIGHLIGHT_NONE)
+            return snprintf(buf, cap, "clear all");
+        if (a == AL_HIGHLIGHT_RESOURCE)
+            return snprintf(buf, cap, "resource #%llu", b);
+        return snprintf(buf, cap, "%s %llu", AL__PICK(al__highlights, a), b);
     default:
         break;
     }

@@ -426,6 +426,7 @@ static unsigned al__mt_hist_bucket(uint64_t ns)
 
 static void al__mt_poll_one(al__mt_t *mt, al__worker_t *w, struct al_task *t)
 {
+    al__gate_pass(mt->rt);
     STAT_ADD(w->stats.poll_count, 1);
     if (AL_UNLIKELY(mt->rt->cfg.poll_time_histogram)) {
         uint64_t t0 = al__now_ns();

@@ -1235,6 +1235,12 @@ static void al__pf_event(al_perfetto_writer_t *w, const al_trace_event_t *e)
     case AL_EV_USER_LOG:
         al__pf_text_instant(w, e, "user", "log: ", "text");
         break;
+    case AL_EV_CAPTION: /* lesson hooks: the narration and the markers on the timeline */
+        al__pf_text_instant(w, e, "lesson", e->str ? "caption: " : "caption cleared", "text");
+        break;
+    case AL_EV_MARKER:
+        al__pf_text_instant(w, e, "lesson", "marker: ", "name");
+        break;
     case AL_EV_LOCK_CONTEND:
         al__pf_instant_begin(w, th, ts, "lock", "t");
         al__pf_printf(

@@ -191,6 +191,7 @@ int al_runtime_new(const al_runtime_config_t *cfg_in, al_runtime_t **out)
              cfg.thread_name ? cfg.thread_name : "al-worker");
     rt->cfg.thread_name = rt->thread_name;
     al__owned_init(&rt->owned);
+    al__gate_init(&rt->gate);
     int rc = al__driver_init(&rt->driver, rt, cfg.enable_time, cfg.enable_io, cfg.start_paused);
     if (rc != 0)
         goto fail_driver;
@@ -219,6 +220,7 @@ fail_blocking:
     al__driver_destroy(&rt->driver);
 fail_driver:
     al__owned_destroy(&rt->owned);
+    al__gate_destroy(&rt->gate);
     free(rt);
     return rc;
 }
@@ -437,6 +439,7 @@ int al_runtime_shutdown(al_runtime_t *rt, uint64_t timeout_ms, al_shutdown_repor
     bool expected = false;
     if (!atomic_compare_exchange_strong(&rt->shutting_down, &expected, true))
         return AL_ESHUTDOWN;
+    al__gate_shutdown(&rt->gate); /* a gated worker must reach its exit */
     al_shutdown_report_t rep = {0};
     uint64_t now = al__now_ns();
     uint64_t deadline =
@@ -510,6 +513,7 @@ void al_runtime_free(al_runtime_t *rt)
     al__blocking_free(rt->blocking);
     al__driver_destroy(&rt->driver);
     al__owned_destroy(&rt->owned);
+    al__gate_destroy(&rt->gate);
     free(rt);
 }
 

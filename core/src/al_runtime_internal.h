@@ -47,6 +47,25 @@ size_t al__owned_close_and_snapshot(al__owned_t *o, struct al_task ***out);
 
 typedef struct al__blocking al__blocking_t;
 
+/* ---- the step gate (al_gate.c) ------------------------------------------------ */
+
+typedef struct al__gate {
+    atomic_bool on; /* the fast path's flag; written under lock */
+    pthread_mutex_t lock;
+    pthread_cond_t changed; /* waiters: a step, off, shutdown */
+    pthread_cond_t idle;    /* al_runtime_gate_wait: a thread arrived */
+    uint64_t steps;         /* guarded by lock, as are the rest */
+    uint64_t passed;
+    uint32_t waiting;
+    bool shut;
+} al__gate_t;
+
+void al__gate_init(al__gate_t *g);
+void al__gate_destroy(al__gate_t *g);
+void al__gate_wait_slow(al__gate_t *g);
+/* Let everyone through for good (shutdown began). */
+void al__gate_shutdown(al__gate_t *g);
+
 /* ---- schedulers ------------------------------------------------------------------ */
 
 typedef struct al__mt al__mt_t; /* multi-thread scheduler (al_mt.c) */
@@ -73,7 +92,15 @@ struct al_runtime {
     struct al_log *env_log;                /* ASYNCLAB_LOG's logger, if set */
     struct al_tracefile_writer *env_trace; /* ASYNCLAB_TRACE's writer, if set */
     struct al_flight *env_flight;          /* ASYNCLAB_FLIGHT's recorder, if set */
+    al__gate_t gate;                       /* step mode (al_runtime_set_gate) */
 };
+
+/* Called right before each task poll: waits there while the gate is on. */
+static inline void al__gate_pass(al_runtime_t *rt)
+{
+    if (AL_UNLIKELY(atomic_load_explicit(&rt->gate.on, memory_order_relaxed)))
+        al__gate_wait_slow(&rt->gate);
+}
 
 void al__runtime_count_forced_yield(al_runtime_t *rt);
 

@@ -694,6 +694,26 @@ int al_stream_subscribe(al_stream_t *st, const al_stream_consumer_t *c, void *se
     return 0;
 }
 
+int al_stream_unsubscribe(al_stream_t *st, const al_stream_consumer_t *c, void *self)
+{
+    if (!st || !c)
+        return AL_EINVAL;
+    /* Rounds deliver under round_lock: once we hold it, no callback of
+     * (c, self) runs, and none will after we remove it. */
+    pthread_mutex_lock(&st->round_lock);
+    int rc = AL_EINVAL;
+    for (uint32_t i = 0; i < st->num_subs; i++) {
+        if (st->subs[i].vt == c && st->subs[i].self == self) {
+            memmove(&st->subs[i], &st->subs[i + 1], (st->num_subs - i - 1) * sizeof *st->subs);
+            st->num_subs--;
+            rc = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&st->round_lock);
+    return rc;
+}
+
 void al_stream_flush(al_stream_t *st)
 {
     if (!st)

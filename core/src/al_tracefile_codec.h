@@ -91,11 +91,31 @@ static inline int al__tf_get_varint(const uint8_t **p, const uint8_t *end, uint6
 #define AL__TF_STRING_HEAD_MAX (1 + 10 + 10) /* then the bytes */
 #define AL__TF_DROPS_MAX (1 + 10 + 10)
 
+/* The event kinds a file of this version may hold (kinds 0..n-1): version 1
+ * had the first 42; version 2 added the lesson hooks (CAPTION, HIGHLIGHT,
+ * MARKER). A reader rejects a kind its file's version does not have, as
+ * damage (docs/trace-format.md, Versions). */
+#define AL__TF_KINDS_V1 42u
+_Static_assert(AL_EV_CAPTION == AL__TF_KINDS_V1, "version 2 kinds start after version 1's");
+static inline unsigned al__tf_kinds_in_version(uint64_t version)
+{
+    return version <= 1 ? AL__TF_KINDS_V1 : (unsigned)AL_EV__COUNT;
+}
+
+/* The version a file written from this header says: the header's own when
+ * it is one this writer knows (copying a version-1 file keeps it version 1),
+ * else the current one. */
+static inline uint64_t al__tf_file_version(const al_stream_header_t *h)
+{
+    return h->version >= 1 && h->version <= AL_TRACEFILE_VERSION ? h->version
+                                                                 : AL_TRACEFILE_VERSION;
+}
+
 static inline size_t al__tf_put_header(uint8_t *b, const al_stream_header_t *h)
 {
     size_t n = AL__TF_MAGIC_LEN;
     memcpy(b, AL__TF_MAGIC, AL__TF_MAGIC_LEN);
-    n += al__tf_put_varint(b + n, AL_TRACEFILE_VERSION);
+    n += al__tf_put_varint(b + n, al__tf_file_version(h));
     n += al__tf_put_varint(b + n, h->num_workers);
     n += al__tf_put_varint(b + n, h->flavor);
     n += al__tf_put_varint(b + n, h->global_queue_interval);

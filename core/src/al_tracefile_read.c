@@ -33,6 +33,7 @@ struct al_tracefile_reader {
     al__tf_state_t state;
     uint8_t *threads_defined; /* bitmap over thread ids */
     uint32_t strings;         /* string ids 1..strings are defined */
+    unsigned kinds;           /* event kinds the file's version has */
     al_trace_event_t batch[AL__TFR_BATCH];
     size_t nb;
 };
@@ -112,6 +113,7 @@ static int al__tfr_header(al_tracefile_reader_t *r, const uint8_t **pp, const ui
         .wall_base_ns = f[7],
     };
     r->state = al__tf_state_start(h.clock_base_ns);
+    r->kinds = al__tf_kinds_in_version(h.version);
     r->header_done = true;
     if (r->c->on_header)
         r->c->on_header(r->self, &h);
@@ -143,7 +145,7 @@ static int al__tfr_record(al_tracefile_reader_t *r, const uint8_t **pp, const ui
         return al__tfr_fail(r, AL_EFORMAT, base, "data after the end record");
 
     if (type <= AL__TF_MAX_KIND) {
-        if (type >= AL_EV__COUNT)
+        if (type >= r->kinds)
             return al__tfr_fail(r, AL_EFORMAT, base, "unknown event kind %u", type);
         al__tf_raw_event_t raw;
         const uint8_t *at = start;

@@ -15,7 +15,8 @@ struct al_tracefile_writer {
     FILE *f;
     bool own; /* close f at the end */
     bool header_written, ended;
-    int error; /* first write error (negated errno) */
+    unsigned kinds; /* event kinds the file's version holds; others are not written */
+    int error;      /* first write error (negated errno) */
     al__tf_state_t state;
     uint8_t *buf;
     size_t cap;
@@ -104,6 +105,7 @@ static void al__tfw_header(void *self, const al_stream_header_t *h)
     al__tfw_write(w, b, al__tf_put_header(b, h));
     al__tfw_flush(w);
     w->state = al__tf_state_start(h->clock_base_ns);
+    w->kinds = al__tf_kinds_in_version(al__tf_file_version(h));
     w->header_written = true;
 }
 
@@ -135,6 +137,8 @@ static void al__tfw_events(void *self, const al_trace_event_t *ev, size_t n)
         return;
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
+        if (ev[i].kind >= w->kinds)
+            continue;
         size_t len = al__tf_put_event(w->buf + o, &w->state, &ev[i]);
         o += len;
         w->events += len != 0;

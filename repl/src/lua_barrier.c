@@ -125,8 +125,14 @@ static int al_lua_barrier_generation(lua_State *L)
     return 1;
 }
 
+static uint64_t al_lua_barrier_resource_id(void *o)
+{
+    return al_barrier_id(((al_lua_barrier_t *)o)->b);
+}
+
 const al_lua_class_t al_lua_barrier_class = {
     .name = "Barrier",
+    .resource_id = al_lua_barrier_resource_id,
     .retain = al_lua_barrier_retain,
     .release = al_lua_barrier_release,
     .describe = al_lua_barrier_describe,

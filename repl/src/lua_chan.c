@@ -298,7 +298,14 @@ static void al_lua_tx_describe(void *o, char *buf, size_t cap)
                  al_mpsc_tx_len(t->tx));
 }
 
+static uint64_t al_lua_tx_resource_id(void *o)
+{
+    al_lua_tx_t *t = o;
+    return t->oneshot ? 0 : al_mpsc_tx_id(t->tx);
+}
+
 const al_lua_class_t al_lua_tx_class = {.name = "Sender",
+                                        .resource_id = al_lua_tx_resource_id,
                                         .retain = al_lua_tx_retain,
                                         .release = al_lua_tx_release,
                                         .describe = al_lua_tx_describe,
@@ -407,7 +414,14 @@ static void al_lua_rx_describe(void *o, char *buf, size_t cap)
                  al_mpsc_len(r->rx));
 }
 
+static uint64_t al_lua_rx_resource_id(void *o)
+{
+    al_lua_rx_t *r = o;
+    return r->oneshot ? 0 : al_mpsc_rx_id(r->rx);
+}
+
 const al_lua_class_t al_lua_rx_class = {.name = "Receiver",
+                                        .resource_id = al_lua_rx_resource_id,
                                         .retain = al_lua_rx_retain,
                                         .release = al_lua_rx_release,
                                         .describe = al_lua_rx_describe,

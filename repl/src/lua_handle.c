@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lua_alloc.h"
 #include "lua_handle.h"
 
 /* Key of the class pointer in a handle metatable. */
@@ -56,13 +57,19 @@ void al_lua_class_register(lua_State *L, const al_lua_class_t *cls)
         lua_newtable(L);
         if (cls->methods)
             luaL_setfuncs(L, cls->methods, 0);
+        if (cls->methods) { /* also mt.methods (one table: task states are small) */
+            lua_pushvalue(L, -1);
+            lua_setfield(L, -3, "methods");
+        }
         lua_setfield(L, -2, "__index");
     }
     if (cls->newindex) {
         lua_pushcfunction(L, cls->newindex);
         lua_setfield(L, -2, "__newindex");
     }
-    if (cls->methods) { /* also reachable as mt.methods (for the index function) */
+    if (cls->metamethods)
+        luaL_setfuncs(L, cls->metamethods, 0);
+    if (cls->methods && cls->index) { /* also reachable as mt.methods (for the index function) */
         lua_newtable(L);
         luaL_setfuncs(L, cls->methods, 0);
         lua_setfield(L, -2, "methods");
@@ -73,6 +80,7 @@ void al_lua_class_register(lua_State *L, const al_lua_class_t *cls)
 void al_lua_handle_push(lua_State *L, const al_lua_class_t *cls, void *obj)
 {
     al_lua_handle_t *h = lua_newuserdatauv(L, sizeof *h, 1);
+    al_lua_alloc_note_finalizer(L); /* its __gc releases: collect when the task ends */
     h->cls = cls;
     h->obj = obj;
     if (luaL_getmetatable(L, cls->name) != LUA_TTABLE) {

@@ -29,9 +29,16 @@ typedef struct al_lua_class {
     /* Optional: __gc instead of release (e.g. a guard that must write its
      * value back before unlocking). */
     lua_CFunction gc;
+    /* Optional: more metatable entries (__close, __add, __eq...). Set here,
+     * not after registering: a task state registers a class when a handle
+     * first arrives in it, which may be before (or without) rt opening. */
+    const luaL_Reg *metamethods;
     /* True for handles that belong to one task (guards, permits): they
      * cannot be sent or captured by a spawned function. */
     bool task_local;
+    /* Optional: the runtime resource id (al_event.h) behind a sync object,
+     * so that the visualizer's hooks can point at it (rt.viz.highlight). */
+    uint64_t (*resource_id)(void *obj);
 } al_lua_class_t;
 
 typedef struct al_lua_handle {

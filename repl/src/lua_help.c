@@ -263,6 +263,41 @@ static const al_lua_help_t al_lua_help[] = {
     {"rt.pretty", "rt.pretty(v [, {depth=, items=}])",
      "a value as text, tables included (the prompt prints with it)", NULL},
     {"rt.help", "rt.help([name])", "this help; rt.help(\"rt.sync.Mutex\") for one entry", NULL},
+    {"rt.viz.caption", "rt.viz.caption(text)",
+     "narration on the visualizer's screen (recorded: replays show it); nil clears",
+     "The caption stays until the next one. It is a CAPTION event in the stream,\n"
+     "so rt.trace recordings and `asynclab replay` show it at the same moment.\n"
+     "  rt.viz.caption(\"worker 0 is stuck in std.thread.sleep: watch its queue\")"},
+    {"rt.viz.highlight", "rt.viz.highlight(x, ...)",
+     "outline tasks, workers or resources on screen (recorded); none or nil clears",
+     "Each x: a JoinHandle (its task), an integer (a worker index), a Mutex,\n"
+     "RwLock, Semaphore, Notify, Barrier or channel end, or {task=id},\n"
+     "{worker=i}, {resource=id}. A call replaces the previous highlight.\n"
+     "  local h = rt.spawn(heartbeat); rt.viz.highlight(h, 0)   -- its task and worker 0\n"
+     "  rt.viz.highlight()                                       -- clear"},
+    {"rt.viz.marker", "rt.viz.marker(name)",
+     "a named point in the recording that playback stops at",
+     "The player stops there when \"stop at markers\" is on (key M), and\n"
+     "asynclab replay FILE --screenshot out.png --at marker:NAME shows that moment.\n"
+     "  rt.viz.marker(\"blocked\")"},
+    {"rt.viz.open", "rt.viz.open([runtime] [, opts])",
+     "show the visualizer for the current runtime (or the one given), live",
+     "opts: step=true (start in step mode), max_events= (history kept, default 1000000), "
+     "width=, height=, title=. The prompt keeps working. In the window: Space pause, Left/Right "
+     "step through what was "
+     "recorded, C catch up to now, S step mode, Enter one poll, Q close. Returns true, or nil "
+     "and a message (no display)."},
+    {"rt.viz.close", "rt.viz.close()", "close the visualizer window (true if one was open)", NULL},
+    {"rt.viz.is_open", "rt.viz.is_open()", "false once the window was closed", NULL},
+    {"rt.viz.wait", "rt.viz.wait()", "block until the user closes the window (for scripts)", NULL},
+    {"rt.viz.step_mode", "rt.viz.step_mode(on)",
+     "step mode: every worker waits before its next poll until a step",
+     "On the window's runtime (else the current one). Nothing is simulated: a worker in a "
+     "blocking call stays stuck. Do not await at the prompt while it is on: step from the "
+     "window (Enter) or with rt.viz.step()."},
+    {"rt.viz.step", "rt.viz.step([n])", "in step mode: let n polls (default 1) run", NULL},
+    {"rt.viz.gate", "rt.viz.gate()",
+     "step mode's state: {on=, waiting= (workers held), steps_left=, passed=}", NULL},
 };
 
 #define AL_LUA_HELP_N (sizeof al_lua_help / sizeof *al_lua_help)
@@ -320,6 +355,7 @@ static int al_lua_help_fn(lua_State *L)
                               : strncmp(n, "rt.sync", 7) == 0     ? "sync"
                               : strncmp(n, "rt.time", 7) == 0     ? "time"
                               : strncmp(n, "rt.runtime", 10) == 0 ? "runtimes"
+                              : strncmp(n, "rt.viz", 6) == 0      ? "the visualizer"
                               : strncmp(n, "rt.net", 6) == 0 || strncmp(n, "Tcp", 3) == 0
                                   ? "network"
                               : strstr("rt.metrics rt.console rt.tasks rt.dump rt.lints "

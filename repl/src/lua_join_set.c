@@ -242,6 +242,8 @@ const al_lua_class_t al_lua_join_set_class = {
     .release = al_lua_join_set_release,
     .describe = al_lua_join_set_describe,
     .gc = al_lua_join_set_drop,
+    /* local set <close> = rt.task.JoinSet.new() */
+    .metamethods = (const luaL_Reg[]){{"__close", al_lua_join_set_drop}, {NULL, NULL}},
     .task_local = true,
     .methods = (const luaL_Reg[]){{"spawn", al_lua_join_set_spawn},
                                   {"join_next", al_lua_join_set_join_next},
@@ -255,10 +257,6 @@ const al_lua_class_t al_lua_join_set_class = {
 void al_lua_open_join_set(lua_State *L, int rt)
 {
     al_lua_class_register(L, &al_lua_join_set_class);
-    luaL_getmetatable(L, al_lua_join_set_class.name);
-    lua_pushcfunction(L, al_lua_join_set_drop);
-    lua_setfield(L, -2, "__close"); /* local set <close> = rt.task.JoinSet.new() */
-    lua_pop(L, 1);
     lua_getfield(L, rt, "task");
     al_lua_module(L, "JoinSet", "rt.task.JoinSet",
                   (const luaL_Reg[]){{"new", al_lua_join_set_new}, {NULL, NULL}});

@@ -19,6 +19,7 @@
 #include "lua_inspect.h"
 #include "lua_net.h"
 #include "lua_join_set.h"
+#include "lua_lazy_libs.h"
 #include "lua_local_set.h"
 #include "lua_rt.h"
 #include "lua_pretty.h"
@@ -28,8 +29,10 @@
 #include "lua_std_io.h"
 #include "lua_sync.h"
 #include "lua_task.h"
+#include "lua_viz.h"
 #include "lua_value.h"
 #include "lua_time.h"
+#include "lua_viz_hooks.h"
 #include "lua_watch.h"
 
 /* A duration argument in milliseconds -> ns; raises a clear error. */
@@ -270,6 +273,18 @@ static int al_lua_return_upvalue(lua_State *L)
     return 1;
 }
 
+/* __index(rt, k): rt.pretty is Lua code that, with the string, table and
+ * math libraries it uses, weighs ~16 KiB in a task state: made when first
+ * read (the REPL's first printed result, or a task that calls it). */
+static int al_lua_rt_lazy_field(lua_State *L)
+{
+    if (lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2), "pretty") != 0)
+        return 0;
+    al_lua_open_pretty(L, 1);
+    lua_getfield(L, 1, "pretty");
+    return 1;
+}
+
 void al_lua_open_rt(lua_State *L)
 {
     al_lua_class_register(L, &al_lua_join_class);
@@ -319,8 +334,12 @@ void al_lua_open_rt(lua_State *L)
     al_lua_open_future(L, rt);
     al_lua_open_runtime(L, rt);
     al_lua_open_select(L, rt);
-    al_lua_open_pretty(L, rt);
+    lua_createtable(L, 0, 1); /* rt.pretty on first read */
+    lua_pushcfunction(L, al_lua_rt_lazy_field);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, rt);
     al_lua_open_help(L, rt);
+    al_lua_open_viz(L, rt);
     al_lua_open_net(L, rt);
     lua_getfield(L, rt, "sync");
     al_lua_open_chan(L, lua_gettop(L));
@@ -332,6 +351,7 @@ void al_lua_open_rt(lua_State *L)
     al_lua_open_join_set(L, rt);
     al_lua_open_time(L, rt);
     al_lua_open_local_set(L, rt);
+    al_lua_open_viz_hooks(L, rt); /* last: it adds to rt.viz (rt.viz.open / close) */
 
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     lua_pushvalue(L, rt);
@@ -358,8 +378,7 @@ static lua_State *al_lua_task_state(void)
     if (!L)
         return NULL;
     *(void **)lua_getextraspace(L) = NULL; /* no task runs here yet (lua_task.c) */
-    luaL_openlibs(L);
-    al_lua_open_rt(L);
+    al_lua_lazy_setup(L);                  /* libraries, rt and std open when the task names them */
     return L;
 }
 
@@ -368,8 +387,18 @@ void al_lua_use_task_states(void)
     al_lua_new_state = al_lua_task_state;
 }
 
+/* The top level opens everything now: the REPL completes and lists globals. */
 lua_State *al_lua_main_state(void)
 {
     al_lua_use_task_states();
-    return al_lua_task_state();
+    lua_State *L = al_lua_alloc_state();
+    if (!L)
+        return NULL;
+    *(void **)lua_getextraspace(L) = NULL;
+    luaL_openlibs(L);
+    al_lua_open_rt(L);
+    lua_getglobal(L, "rt"); /* rt.pretty too: the REPL prints with it */
+    lua_getfield(L, -1, "pretty");
+    lua_pop(L, 2);
+    return L;
 }

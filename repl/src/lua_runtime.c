@@ -19,6 +19,7 @@
 #include "lua_rt.h"
 #include "lua_runtime.h"
 #include "lua_task.h"
+#include "lua_viz.h"
 
 typedef struct {
     atomic_int refs;
@@ -46,6 +47,7 @@ static void al_lua_runtime_release(void *o)
     if (atomic_fetch_sub(&r->refs, 1) != 1)
         return;
     if (r->owned) {
+        al_lua_viz_forget(r->rt); /* a window showing it closes first */
         /* A runtime cannot be freed from one of its own threads: hand it to
          * a thread of its own. */
         pthread_t th;

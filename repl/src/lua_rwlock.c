@@ -342,8 +342,14 @@ static int al_lua_rwlock_is_write_locked(lua_State *L)
     return 1;
 }
 
+static uint64_t al_lua_rwlock_resource_id(void *o)
+{
+    return al_rwlock_id(((al_lua_rwlock_t *)o)->l);
+}
+
 const al_lua_class_t al_lua_rwlock_class = {
     .name = "RwLock",
+    .resource_id = al_lua_rwlock_resource_id,
     .retain = al_lua_rwlock_retain,
     .release = al_lua_rwlock_release,
     .describe = al_lua_rwlock_describe,

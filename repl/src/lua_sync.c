@@ -315,7 +315,14 @@ static const luaL_Reg al_lua_mutex_methods[] = {{"lock", al_lua_mutex_lock},
                                                 {"is_locked", al_lua_mutex_is_locked},
                                                 {NULL, NULL}};
 
+static uint64_t al_lua_mutex_resource_id(void *o)
+{
+    al_lua_mutex_t *lm = o;
+    return lm->is_std ? al_std_mutex_id(lm->sm) : al_mutex_id(lm->m);
+}
+
 const al_lua_class_t al_lua_mutex_class = {.name = "Mutex",
+                                           .resource_id = al_lua_mutex_resource_id,
                                            .retain = al_lua_mutex_retain,
                                            .release = al_lua_mutex_release,
                                            .methods = al_lua_mutex_methods,
@@ -501,8 +508,14 @@ static int al_lua_sem_close(lua_State *L)
     return 0;
 }
 
+static uint64_t al_lua_sem_resource_id(void *o)
+{
+    return al_semaphore_id(((al_lua_sem_t *)o)->s);
+}
+
 const al_lua_class_t al_lua_sem_class = {
     .name = "Semaphore",
+    .resource_id = al_lua_sem_resource_id,
     .retain = al_lua_sem_retain,
     .release = al_lua_sem_release,
     .methods = (const luaL_Reg[]){{"acquire", al_lua_sem_acquire},
@@ -614,8 +627,14 @@ static int al_lua_notify_waiters(lua_State *L)
     return 0;
 }
 
+static uint64_t al_lua_notify_resource_id(void *o)
+{
+    return al_notify_id(((al_lua_notify_t *)o)->n);
+}
+
 const al_lua_class_t al_lua_notify_class = {
     .name = "Notify",
+    .resource_id = al_lua_notify_resource_id,
     .retain = al_lua_notify_retain,
     .release = al_lua_notify_release,
     .methods = (const luaL_Reg[]){{"notified", al_lua_notify_notified},

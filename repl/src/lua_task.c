@@ -21,6 +21,7 @@
 #include "lua_handle.h"
 #include "lua_inspect.h"
 #include "lua_interrupt.h"
+#include "lua_lazy_libs.h"
 #include "lua_run.h"
 #include "lua_task.h"
 
@@ -53,11 +54,20 @@ static void al_lua_ctl_release(al_lua_ctl_t *c)
 
 /* Memory a task's state may grow to beyond its baseline
  * (ASYNCLAB_TASK_MEMORY_MB, default 256 MiB; rt.task.Builder:memory_limit). */
-static size_t al_lua_default_mem_limit(void)
+static size_t al_lua_mem_limit;
+static pthread_once_t al_lua_mem_limit_once = PTHREAD_ONCE_INIT;
+
+static void al_lua_mem_limit_read(void)
 {
     const char *e = getenv("ASYNCLAB_TASK_MEMORY_MB");
     long mb = e ? atol(e) : 0;
-    return (size_t)(mb > 0 ? mb : 256) << 20;
+    al_lua_mem_limit = (size_t)(mb > 0 ? mb : 256) << 20;
+}
+
+static size_t al_lua_default_mem_limit(void)
+{
+    pthread_once(&al_lua_mem_limit_once, al_lua_mem_limit_read); /* not a getenv per spawn */
+    return al_lua_mem_limit;
 }
 
 /* Instructions between checks for abort / shutdown in Lua code that never
@@ -79,7 +89,7 @@ typedef struct al_lua_task {
     al_lua_pack_t init;    /* the function and its arguments, until the first poll */
     al_lua_pack_t globals; /* the globals its code names: a table, or empty */
     lua_State *L;          /* the task's state (from the pool) */
-    int co_ref, env_ref;   /* registry references keeping them alive */
+    bool returned;         /* its coroutine returned: the state may reuse it */
     al_runtime_t *rt;
 } al_lua_task_t;
 
@@ -204,24 +214,60 @@ void al_lua_gc_again(void)
     al_lua_gc_pending = true;
 }
 
-/* Back to this thread's pool, after a full collection: whatever the task
- * still held (guards, permits, handles) is released now, not later. */
+/* A state that holds more than this from the system (a task once built big
+ * tables: its slabs stay with the state) is closed instead of pooled; so is
+ * one whose task replaced the globals' lazy metatable. */
+#define AL_LUA_POOL_STATE_MAX ((size_t)256 << 10)
+
+/* Back to this thread's pool. When the task made handles (or anything whose
+ * finalizer releases something), after a full collection: whatever it still
+ * held (guards, permits, handles) is released now, not later. A task that
+ * made none leaves its garbage to the state's incremental collector: a full
+ * collection per task was most of a trivial task's cost. */
 static void al_lua_state_give(lua_State *L)
 {
     *al_lua_slot(L) = NULL;
     lua_settop(L, 0);
-    al_lua_gc_pending = false;
-    lua_gc(L, LUA_GCCOLLECT);
-    if (al_lua_gc_pending) { /* what its finalizers dropped (a LocalSet's tasks) */
+    al_lua_alloc_set_limit(L, SIZE_MAX);
+    al_lua_pool_t *pool = al_lua_pool();
+    if (!pool || pool->len >= AL_LUA_POOL_MAX ||
+        al_lua_alloc_footprint(L) > AL_LUA_POOL_STATE_MAX || !al_lua_lazy_intact(L)) {
+        al_lua_alloc_close(L); /* runs every finalizer too: no collection first */
+        return;
+    }
+    if (al_lua_alloc_take_finalizers(L) || al_lua_alloc_used(L) > AL_LUA_POOL_STATE_MAX) {
         al_lua_gc_pending = false;
         lua_gc(L, LUA_GCCOLLECT);
+        if (al_lua_gc_pending) { /* what its finalizers dropped (a LocalSet's tasks) */
+            al_lua_gc_pending = false;
+            lua_gc(L, LUA_GCCOLLECT);
+        }
     }
-    al_lua_pool_t *pool = al_lua_pool();
-    al_lua_alloc_set_limit(L, SIZE_MAX);
-    if (pool && pool->len < AL_LUA_POOL_MAX)
+    if (al_lua_alloc_footprint(L) <= AL_LUA_POOL_STATE_MAX)
         pool->states[pool->len++] = L;
     else
         al_lua_alloc_close(L);
+}
+
+/* Registry keys (light userdata) of a task state's shared parts. */
+static const char al_lua_env_mt_key;   /* metatable of task environments: __index = globals */
+static const char al_lua_co_key;       /* the running task's coroutine */
+static const char al_lua_spare_co_key; /* a coroutine that returned, to reuse */
+
+/* Push a fresh environment for a task or blocking job: reads fall through
+ * to the state's globals, writes stay in it. */
+static void al_lua_push_env(lua_State *L)
+{
+    lua_createtable(L, 0, 0);
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &al_lua_env_mt_key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 1);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+        lua_setfield(L, -2, "__index");
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &al_lua_env_mt_key);
+    }
+    lua_setmetatable(L, -2);
 }
 
 /* Close this thread's pooled states now (the main thread, at exit). */
@@ -369,9 +415,15 @@ static void al_lua_task_release_state(al_lua_task_t *t)
 {
     if (!t->L)
         return;
-    luaL_unref(t->L, LUA_REGISTRYINDEX, t->co_ref);
-    luaL_unref(t->L, LUA_REGISTRYINDEX, t->env_ref);
-    al_lua_state_give(t->L);
+    lua_State *L = t->L;
+    if (t->returned) { /* a coroutine that returned runs the state's next task */
+        lua_settop(t->aw.co, 0);
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &al_lua_co_key);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &al_lua_spare_co_key);
+    }
+    lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &al_lua_co_key);
+    al_lua_state_give(L);
     t->L = t->aw.co = NULL;
 }
 
@@ -487,13 +539,7 @@ static int al_lua_task_start(al_lua_task_t *t, char *err, size_t cap)
     }
     lua_State *L = t->L;
     *al_lua_slot(L) = &t->aw;
-    lua_newtable(L); /* the task's _ENV: reads fall through to the globals */
-    lua_newtable(L);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-    lua_setfield(L, -2, "__index");
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    t->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    al_lua_push_env(L); /* the task's _ENV: reads fall through to the globals */
     int env = lua_gettop(L);
     if (t->globals.count) { /* the globals the code names, as the spawner saw them */
         int g = lua_gettop(L) + 1;
@@ -508,10 +554,18 @@ static int al_lua_task_start(al_lua_task_t *t, char *err, size_t cap)
         lua_settop(L, env);
     }
     t->mem_base = al_lua_alloc_used(L);
-    t->aw.co = lua_newthread(L);
-    /* Coroutines the task creates inherit the hook. */
-    lua_sethook(t->aw.co, al_lua_watch_hook, LUA_MASKCOUNT, AL_LUA_WATCH_EVERY);
-    t->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &al_lua_spare_co_key) == LUA_TTHREAD) {
+        t->aw.co = lua_tothread(L, -1);
+        lua_pushnil(L);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &al_lua_spare_co_key);
+        *al_lua_slot(t->aw.co) = &t->aw;
+    } else {
+        lua_pop(L, 1);
+        t->aw.co = lua_newthread(L); /* its awaiter: the main thread's, ours */
+        /* Coroutines the task creates inherit the hook. */
+        lua_sethook(t->aw.co, al_lua_watch_hook, LUA_MASKCOUNT, AL_LUA_WATCH_EVERY);
+    }
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &al_lua_co_key); /* keeps it alive */
     lua_pushvalue(L, env);
     lua_xmove(L, t->aw.co, 1); /* co's slot 1: the environment, while unpacking */
     int n = al_lua_unpack_env(t->aw.co, &t->init, 1, err, cap);
@@ -579,6 +633,7 @@ static al_poll_t al_lua_task_poll_locked(al_lua_task_t *t, al_context_t *cx, voi
         al_lua_pack_t *res = out;
         if (!al_lua_pack(t->aw.co, -nres, nres, "return", NULL, res, err, sizeof err))
             return al_panic(cx, "%s", err);
+        t->returned = true;
         return AL_READY;
     }
 }
@@ -887,6 +942,14 @@ const al_lua_class_t al_lua_join_class = {.name = "JoinHandle",
 static void al_lua_pack_used_globals(lua_State *L, int fn, al_lua_pack_t *out)
 {
     *out = (al_lua_pack_t){0};
+    /* No _ENV upvalue (as al_lua_used_globals looks for it): no globals to
+     * copy, and no table to make per spawn. */
+    const char *up = lua_iscfunction(L, fn) ? NULL : lua_getupvalue(L, fn, 1);
+    if (!up)
+        return;
+    lua_pop(L, 1);
+    if (strcmp(up, "_ENV") != 0)
+        return;
     al_lua_used_globals(L, fn);
     int g = lua_gettop(L);
     char err[256];
@@ -922,11 +985,7 @@ static void *al_lua_blocking_main(void *arg)
         al_lua_blocking_release(b);
         return NULL;
     }
-    lua_newtable(L); /* a fresh _ENV, as for tasks */
-    lua_newtable(L);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-    lua_setfield(L, -2, "__index");
-    lua_setmetatable(L, -2);
+    al_lua_push_env(L); /* a fresh _ENV, as for tasks */
     int base = lua_gettop(L);
     int n = al_lua_unpack_env(L, &b->init, base, err, sizeof err);
     int status;
@@ -1051,18 +1110,35 @@ int al_lua_spawn_with(lua_State *L, al_runtime_t *rt, int idx, int nargs, const 
     return al_lua_spawn_impl(L, rt, idx, nargs, name, spawner, ctx, 0);
 }
 
+/* "src:line" into buf (per spawn: without snprintf's cost). */
+static void al_lua_format_where(char *buf, size_t cap, const char *src, int line)
+{
+    size_t n = strlen(src);
+    if (n + 12 > cap)
+        n = cap - 12;
+    memcpy(buf, src, n);
+    buf[n++] = ':';
+    char digits[12];
+    int d = 0;
+    for (unsigned v = (unsigned)line; v || d == 0; v /= 10)
+        digits[d++] = (char)('0' + v % 10);
+    while (d > 0)
+        buf[n++] = digits[--d];
+    buf[n] = 0;
+}
+
 /* Pack fn and its arguments into a task and hand it to spawner(ctx). */
 static int al_lua_spawn_impl(lua_State *L, al_runtime_t *rt, int idx, int nargs, const char *name,
                              al_lua_spawner_t spawner, void *ctx, size_t mem_limit)
 {
     idx = lua_absindex(L, idx);
     luaL_checktype(L, idx, LUA_TFUNCTION);
-    const char *names[17] = {NULL};
-    char argnames[16][24];
-    for (int i = 1; i <= nargs && i < 17; i++) {
-        snprintf(argnames[i - 1], sizeof argnames[i - 1], "argument #%d", i);
-        names[i] = argnames[i - 1];
-    }
+    /* What errors call each value: the function itself needs no name. */
+    static const char *const names[17] = {
+        NULL,           "argument #1",  "argument #2",  "argument #3",  "argument #4",
+        "argument #5",  "argument #6",  "argument #7",  "argument #8",  "argument #9",
+        "argument #10", "argument #11", "argument #12", "argument #13", "argument #14",
+        "argument #15", "argument #16"};
     al_lua_task_t *t = calloc(1, sizeof *t);
     al_lua_ctl_t *ctl = al_lua_ctl_new();
     if (!t || !ctl) {
@@ -1087,10 +1163,10 @@ static int al_lua_spawn_impl(lua_State *L, al_runtime_t *rt, int idx, int nargs,
     t->rt = rt;
     al_lua_pack_used_globals(L, idx, &t->globals);
     /* Where it was spawned, for every view: "script.lua:12". */
-    char where[256] = "";
+    char where[LUA_IDSIZE + 16] = "";
     lua_Debug ar;
     if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
-        snprintf(where, sizeof where, "%s:%d", ar.short_src, ar.currentline);
+        al_lua_format_where(where, sizeof where, ar.short_src, ar.currentline);
     al_spawn_opts_t opts = {.name = name, .location = where[0] ? where : NULL};
     al_join_t *h = NULL;
     atomic_fetch_add(&ctl->refs, 1); /* the JoinHandle's, taken before the task can end */

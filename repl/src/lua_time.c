@@ -166,7 +166,13 @@ const al_lua_class_t al_lua_instant_class = {
                                   {"duration_since", al_lua_instant_duration_since},
                                   {"add", al_lua_instant_add},
                                   {"ms", al_lua_instant_ms},
-                                  {NULL, NULL}}};
+                                  {NULL, NULL}},
+    .metamethods = (const luaL_Reg[]){{"__add", al_lua_instant_add},
+                                      {"__sub", al_lua_instant_sub},
+                                      {"__eq", al_lua_instant_eq},
+                                      {"__lt", al_lua_instant_lt},
+                                      {"__le", al_lua_instant_le},
+                                      {NULL, NULL}}};
 
 /* ---- sleep_until ---- */
 
@@ -421,16 +427,6 @@ void al_lua_open_time(lua_State *L, int rt)
 {
     al_lua_class_register(L, &al_lua_instant_class);
     al_lua_class_register(L, &al_lua_interval_class);
-    luaL_getmetatable(L, al_lua_instant_class.name);
-    luaL_setfuncs(L,
-                  (const luaL_Reg[]){{"__add", al_lua_instant_add},
-                                     {"__sub", al_lua_instant_sub},
-                                     {"__eq", al_lua_instant_eq},
-                                     {"__lt", al_lua_instant_lt},
-                                     {"__le", al_lua_instant_le},
-                                     {NULL, NULL}},
-                  0);
-    lua_pop(L, 1);
     lua_getfield(L, rt, "time");
     luaL_setfuncs(L,
                   (const luaL_Reg[]){{"interval", al_lua_interval_new},

@@ -20,6 +20,7 @@
 #include <lauxlib.h>
 
 #include "lua_handle.h"
+#include "lua_lazy_libs.h"
 #include "lua_value.h"
 
 #define AL_LUA_MAX_DEPTH 200
@@ -129,10 +130,16 @@ static size_t al_lua_path_int(al_lua_packer_t *k, long long i)
 
 static bool al_lua_pack_value(al_lua_packer_t *k, int idx);
 
-/* A table or function seen before in this pack is written as a reference. */
+/* A table or function seen before in this pack is written as a reference.
+ * The table of those seen is made on first need (its stack slot holds nil
+ * until then): most packs (a result, a message) hold none. */
 static bool al_lua_pack_seen(al_lua_packer_t *k, int idx, bool *done)
 {
     *done = false;
+    if (lua_isnil(k->L, k->seen)) {
+        lua_newtable(k->L);
+        lua_replace(k->L, k->seen);
+    }
     lua_pushvalue(k->L, idx);
     if (lua_rawget(k->L, k->seen) == LUA_TNUMBER) {
         int ref = (int)lua_tointeger(k->L, -1);
@@ -201,6 +208,12 @@ static int al_lua_dump_writer(lua_State *L, const void *data, size_t n, void *ud
 {
     (void)L;
     al_lua_dump_t *d = ud;
+    al_lua_pack_t *p = d->k->p;
+    if (d->ok && p->len + n <= p->cap && p->len + n <= AL_LUA_PACK_MAX) { /* small pieces */
+        memcpy(p->buf + p->len, data, n);
+        p->len += n;
+        return 0;
+    }
     d->ok = d->ok && al_lua_put(d->k, data, n);
     return d->ok ? 0 : 1;
 }
@@ -355,7 +368,7 @@ bool al_lua_pack(lua_State *L, int first, int n, const char *what, const char *c
         return false;
     }
     lua_getfield(L, LUA_REGISTRYINDEX, AL_LUA_MODULES_KEY);
-    lua_newtable(L);
+    lua_pushnil(L); /* the tables and functions seen (al_lua_pack_seen) */
     al_lua_packer_t k = {.L = L,
                          .p = p,
                          .what = what,
@@ -386,12 +399,23 @@ typedef struct {
     lua_State *L;
     al_lua_pack_t *p;
     size_t pos;
-    int refs; /* stack index of the numbered tables / functions */
+    int refs; /* stack index of the numbered tables / functions (nil until one) */
     int next_ref;
     int env; /* stack index of the table `_ENV` upvalues get (0: the globals) */
     char *err;
     size_t err_cap;
 } al_lua_unpacker_t;
+
+/* Number the table or function at the top (a later 'R' names it). */
+static void al_lua_unpack_numbered(al_lua_unpacker_t *u)
+{
+    if (lua_isnil(u->L, u->refs)) {
+        lua_newtable(u->L);
+        lua_replace(u->L, u->refs);
+    }
+    lua_pushvalue(u->L, -1);
+    lua_rawseti(u->L, u->refs, u->next_ref++);
+}
 
 static bool al_lua_get(al_lua_unpacker_t *u, void *out, size_t n)
 {
@@ -443,8 +467,7 @@ static bool al_lua_unpack_tagged(al_lua_unpacker_t *u, char tag)
     }
     case 'T': {
         lua_newtable(L);
-        lua_pushvalue(L, -1);
-        lua_rawseti(L, u->refs, u->next_ref++);
+        al_lua_unpack_numbered(u);
         int t = lua_gettop(L);
         for (;;) {
             char c;
@@ -468,8 +491,7 @@ static bool al_lua_unpack_tagged(al_lua_unpacker_t *u, char tag)
             return false;
         }
         int f = lua_gettop(L);
-        lua_pushvalue(L, f);
-        lua_rawseti(L, u->refs, u->next_ref++);
+        al_lua_unpack_numbered(u);
         int nups;
         if (!al_lua_get(u, &nups, sizeof nups))
             return false;
@@ -499,20 +521,22 @@ static bool al_lua_unpack_tagged(al_lua_unpacker_t *u, char tag)
         size_t len;
         if (!al_lua_get(u, &len, sizeof len) || u->pos + len > u->p->len)
             return false;
-        luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-        lua_pushlstring(L, (const char *)u->p->buf + u->pos, len);
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)len, (const char *)u->p->buf + u->pos);
         u->pos += len;
-        if (lua_rawget(L, -2) != LUA_TTABLE) {
+        /* A task state opens its libraries on first use (lua_lazy_libs.h). */
+        if (!al_lua_lazy_require(L, name) || lua_type(L, -1) != LUA_TTABLE) {
             snprintf(u->err, u->err_cap, "cannot receive: the library '%s' is not loaded here",
-                     lua_tostring(L, -1));
+                     name);
             return false;
         }
-        lua_remove(L, -2);
         return true;
     }
     case 'R': {
         int ref;
         if (!al_lua_get(u, &ref, sizeof ref))
+            return false;
+        if (!lua_istable(L, u->refs)) /* a reference before any table or function */
             return false;
         lua_rawgeti(L, u->refs, ref);
         return true;
@@ -551,7 +575,7 @@ int al_lua_unpack_env(lua_State *L, al_lua_pack_t *p, int env, char *err, size_t
         return -1;
     }
     int base = lua_gettop(L);
-    lua_newtable(L);
+    lua_pushnil(L); /* the refs table, made by the first table or function */
     al_lua_unpacker_t u = {.L = L,
                            .p = p,
                            .refs = lua_gettop(L),

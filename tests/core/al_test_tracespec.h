@@ -87,7 +87,7 @@ static inline int tcs_read(const uint8_t *b, size_t len, const al_stream_consume
         TCS_NUM(h[i], 0);
         if (i == 0 && h[0] == 0)
             TCS_FAIL(AL_EFORMAT, 8);
-        if (i == 0 && h[0] > 1)
+        if (i == 0 && h[0] > 2)
             TCS_FAIL(AL_EVERSION, 8);
     }
     if (h[1] < 1 || h[1] > 1024 || h[2] > 1 || h[3] > UINT32_MAX || h[4] > UINT32_MAX ||
@@ -97,6 +97,8 @@ static inline int tcs_read(const uint8_t *b, size_t len, const al_stream_consume
                              (uint32_t)h[4], (uint32_t)h[5], h[6],           h[7]};
     c->on_header(self, &hd);
 
+    /* Event kinds: 42 in version 1, 45 in version 2 (the lesson hooks). */
+    const unsigned kinds = h[0] == 1 ? 42 : 45;
     uint64_t prev_ts = h[6], prev_task = 0, prev_thread = 0, strings = 0;
     int64_t prev_worker = -1;
     bool ended = false;
@@ -106,7 +108,7 @@ static inline int tcs_read(const uint8_t *b, size_t len, const al_stream_consume
         if (ended)
             TCS_FAIL(AL_EFORMAT, start);
         if (type <= 0x3f) {
-            if (type >= AL_EV__COUNT)
+            if (type >= kinds)
                 TCS_FAIL(AL_EFORMAT, start);
             if (pos >= len)
                 TCS_FAIL(AL_ETRUNCATED, start);

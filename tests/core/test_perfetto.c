@@ -279,6 +279,31 @@ Test(perfetto, lost_ends_are_closed_at_the_next_conflict_and_at_the_end)
     free(o.buf);
 }
 
+/* Lesson hooks: captions and markers are instants on the timeline (a
+ * cleared caption too); highlights are not drawn. */
+Test(perfetto, captions_and_markers_are_instants)
+{
+    pf_out_t o;
+    pf_open(&o, &(al_perfetto_options_t){.no_counters = true});
+    void *w = o.w;
+    feed_header(w, 1);
+    C->on_thread(w, 0, "main", AL_THREAD_OTHER, AL_EV_NOT_WORKER);
+    C->on_string(w, 1, "watch worker 0", 14);
+    C->on_string(w, 2, "blocked", 7);
+    feed(w, 1000, 0, -1, AL_EV_CAPTION, 0, 0, 0, 1);
+    feed(w, 1100, 0, -1, AL_EV_HIGHLIGHT, 0, AL_HIGHLIGHT_WORKER, 0, 0);
+    feed(w, 1200, 0, -1, AL_EV_MARKER, 0, 0, 0, 2);
+    feed(w, 1300, 0, -1, AL_EV_CAPTION, 0, 0, 0, 0);
+    C->on_end(w);
+    json_t *root = pf_close(&o);
+    expect_render(root, "i",
+                  "i t1 @1000 lesson \"caption: watch worker 0\" s=t {\"task\":0,\"text\":\"watch "
+                  "worker 0\"}\n"
+                  "i t1 @1200 lesson \"marker: blocked\" s=t {\"name\":\"blocked\",\"task\":0}\n"
+                  "i t1 @1300 lesson \"caption cleared\" s=t {\"task\":0,\"text\":\"\"}\n");
+    json_decref(root);
+}
+
 Test(perfetto, user_spans_nest_or_become_async_slices)
 {
     pf_out_t o;

@@ -392,6 +392,33 @@ Test(stream, late_subscriber_and_restart, .timeout = 60)
     ts_rec_free(&third);
 }
 
+Test(stream, unsubscribed_consumer_hears_nothing_more, .timeout = 60)
+{
+    al_runtime_t *rt = tf_runtime(AL_CURRENT_THREAD, 1);
+    ts_rec_t stays, leaves;
+    ts_rec_init(&stays);
+    ts_rec_init(&leaves);
+    al_stream_t *st = start(rt, &stays, 0, 0);
+    cr_assert_eq(al_stream_subscribe(st, ts_rec_vt(), &leaves), 0);
+    scene_t s = {0};
+    tf_run(rt, &scene_vt, &s);
+    al_stream_flush(st);
+    size_t before = leaves.n;
+    cr_assert_gt(before, 0);
+    cr_assert_eq(al_stream_unsubscribe(st, ts_rec_vt(), &leaves), 0);
+    cr_assert_eq(al_stream_unsubscribe(st, ts_rec_vt(), &leaves), AL_EINVAL, "twice");
+    scene_t s2 = {0};
+    tf_run(rt, &scene_vt, &s2);
+    al_stream_stop(st);
+    cr_assert_eq(leaves.n, before, "events after unsubscribing");
+    cr_assert_eq(leaves.ends, 0, "no on_end after unsubscribing");
+    cr_assert_gt(stays.n, before, "the other consumer still hears everything");
+    cr_assert_eq(stays.ends, 1);
+    al_runtime_free(rt);
+    ts_rec_free(&stays);
+    ts_rec_free(&leaves);
+}
+
 Test(stream, bad_arguments)
 {
     al_stream_t *st = NULL;
@@ -460,6 +487,11 @@ static al_poll_t annotated_poll(void *f, al_context_t *cx, void *out)
     al_trace_log(NULL, "hello from a task");
     al_trace_span_end(NULL, span);
     al_trace_lint(NULL, 0, 7, "a finding");
+    al_trace_caption(NULL, "look at worker 0");
+    al_trace_highlight(NULL, AL_HIGHLIGHT_WORKER, 0);
+    al_trace_highlight(NULL, AL_HIGHLIGHT_NONE, 99);
+    al_trace_marker(NULL, "after the lint");
+    al_trace_caption(NULL, "");
     return AL_READY;
 }
 static const al_future_vtable_t annotated_vt = {.type_name = "annotated", .poll = annotated_poll};
@@ -503,8 +535,34 @@ Test(stream, annotations_are_recorded, .timeout = 60)
             cr_assert_str_eq(ts_str(&rec, e->str), "a finding");
             seen |= 8;
         }
+        /* Lesson hooks: the text, what is highlighted, the marker's name;
+         * an empty caption (clear) and a clear highlight carry nothing. */
+        if (e->kind == AL_EV_CAPTION) {
+            cr_assert_eq(e->task, task);
+            if (seen & 16) {
+                cr_assert_eq(e->str, 0, "an empty caption clears");
+                seen |= 32;
+            } else {
+                cr_assert_str_eq(ts_str(&rec, e->str), "look at worker 0");
+                seen |= 16;
+            }
+        }
+        if (e->kind == AL_EV_HIGHLIGHT) {
+            if (e->a == AL_HIGHLIGHT_WORKER) {
+                cr_assert_eq(e->b, 0);
+                seen |= 64;
+            } else {
+                cr_assert_eq(e->a, AL_HIGHLIGHT_NONE);
+                cr_assert_eq(e->b, 0, "a clear has no id");
+                seen |= 128;
+            }
+        }
+        if (e->kind == AL_EV_MARKER) {
+            cr_assert_str_eq(ts_str(&rec, e->str), "after the lint");
+            seen |= 256;
+        }
     }
-    cr_assert_eq(seen, 15);
+    cr_assert_eq(seen, 511);
     al_runtime_free(rt);
     ts_rec_free(&rec);
 }

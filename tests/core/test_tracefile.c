@@ -167,10 +167,12 @@ Test(tracefile, wrong_magic_and_newer_versions_are_refused)
     ts_rec_t rec;
     ts_rec_init(&rec);
     al_tracefile_error_t err;
-    buf[8] = 2; /* the version varint */
+    buf[8] = AL_TRACEFILE_VERSION + 1; /* the version varint */
     cr_assert_eq(al_tracefile_read_mem(buf, len, ts_rec_vt(), &rec, &err), AL_EVERSION);
     cr_assert_eq(err.offset, 8);
-    cr_assert(strstr(err.message, "version 2"), "%s", err.message);
+    char want[32];
+    snprintf(want, sizeof want, "version %d", AL_TRACEFILE_VERSION + 1);
+    cr_assert(strstr(err.message, want), "%s", err.message);
     cr_assert_eq(rec.n, 0);
     buf[0] = 'X';
     cr_assert_eq(al_tracefile_read_mem(buf, len, ts_rec_vt(), &rec, &err), AL_EFORMAT);
@@ -181,6 +183,61 @@ Test(tracefile, wrong_magic_and_newer_versions_are_refused)
     cr_assert(strstr(err.message, "/nonexistent/x.trace"), "%s", err.message);
     ts_rec_free(&rec);
     free(buf);
+}
+
+/* Version 2 added the lesson hooks (CAPTION, HIGHLIGHT, MARKER). A file that
+ * says version 1 cannot hold them (a reader takes one as damage), and a
+ * version-1 stream copied through the writer stays version 1 without them. */
+Test(tracefile, lesson_hook_kinds_exist_from_version_2_on)
+{
+    size_t len, n;
+    al_trace_event_t *ev;
+    char *buf = write_sample(&len, &ev, &n);
+    ts_rec_t rec;
+    ts_rec_init(&rec);
+    al_tracefile_error_t err;
+    cr_assert_eq(buf[8], 2, "a new file is version 2");
+    cr_assert_eq(al_tracefile_read_mem(buf, len, ts_rec_vt(), &rec, &err), 0, "%s", err.message);
+    size_t hooks = 0;
+    for (size_t i = 0; i < rec.n; i++)
+        hooks += rec.ev[i].kind >= AL_EV_CAPTION && rec.ev[i].kind <= AL_EV_MARKER;
+    cr_assert_eq(hooks, 3 * 4, "every CAPTION, HIGHLIGHT and MARKER event read back");
+    ts_rec_free(&rec);
+
+    /* The same bytes said to be version 1: the first CAPTION is damage. */
+    ts_rec_init(&rec);
+    buf[8] = 1;
+    cr_assert_eq(al_tracefile_read_mem(buf, len, ts_rec_vt(), &rec, &err), AL_EFORMAT);
+    cr_assert(strstr(err.message, "unknown event kind 42"), "%s", err.message);
+    cr_assert_eq(rec.header.version, 1);
+    for (size_t i = 0; i < rec.n; i++)
+        cr_assert_lt(rec.ev[i].kind, AL_EV_CAPTION);
+    ts_rec_free(&rec);
+    free(buf);
+
+    /* A version-1 header through the writer: version 1, no hook events. */
+    char *out = NULL;
+    size_t out_len = 0;
+    FILE *f = open_memstream(&out, &out_len);
+    al_tracefile_writer_t *w;
+    cr_assert_eq(al_tracefile_writer_open_file(f, &w), 0);
+    al_stream_header_t h = {.version = 1, .num_workers = 1, .flavor = 1, .clock_base_ns = 10};
+    al_tracefile_writer_consumer.on_header(w, &h);
+    al_tracefile_writer_consumer.on_thread(w, 0, "main", AL_THREAD_OTHER, -1);
+    al_trace_event_t two[2] = {{.ts_ns = 20, .kind = AL_EV_POLL_BEGIN, .task = 1},
+                               {.ts_ns = 30, .kind = AL_EV_MARKER, .task = 1}};
+    al_tracefile_writer_consumer.on_events(w, two, 2);
+    cr_assert_eq(al_tracefile_writer_close(w), 0);
+    fclose(f);
+    cr_assert_eq(out[8], 1);
+    ts_rec_init(&rec);
+    cr_assert_eq(al_tracefile_read_mem(out, out_len, ts_rec_vt(), &rec, &err), 0, "%s",
+                 err.message);
+    cr_assert_eq(rec.header.version, 1);
+    cr_assert_eq(rec.n, 1, "only the POLL_BEGIN");
+    cr_assert_eq(rec.ev[0].kind, AL_EV_POLL_BEGIN);
+    ts_rec_free(&rec);
+    free(out);
 }
 
 Test(tracefile, byte_by_byte_feeding_equals_reading_at_once)

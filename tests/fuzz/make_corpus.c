@@ -276,6 +276,15 @@ static void valid_traces(void)
     b = tw_close(&t, true);
     emit(&b, "valid-every-kind");
     free(b.p);
+    /* The same through a version-1 header: the writer keeps the version and
+     * leaves out the kinds version 1 did not have (old files still read). */
+    al_stream_header_t v1 = default_header;
+    v1.version = 1;
+    tw_open(&t, &v1);
+    every_kind(&t);
+    b = tw_close(&t, true);
+    emit(&b, "valid-every-kind-version-1");
+    free(b.p);
 
     /* The limits: thread ids 0 and 65535, workers -1 and 1023, a name the
      * writer cuts at 256 bytes, empty and binary strings, fields at
@@ -617,6 +626,13 @@ static void bad_traces(void)
     put_event(&b, AL_EV__COUNT, 0x00, 0, 0, 0, 0, 0, 0, 0);
     emit(&b, "bad-format-%zu-event-kind-%d", at, AL_EV__COUNT);
     free(b.p);
+    /* A kind that a later version added is damage in a file of an earlier
+     * version: version 1 had kinds 0..41 (the version is the byte at 8). */
+    b = copy_of(&p, at);
+    b.p[8] = 1;
+    put_event(&b, AL_EV_CAPTION, 0x00, 0, 0, 0, 0, 0, 0, 0);
+    emit(&b, "bad-format-%zu-event-kind-%d", at, AL_EV_CAPTION);
+    free(b.p);
     b = copy_of(&p, at);
     put_event(&b, 0x3f, 0x00, 0, 0, 0, 0, 0, 0, 0);
     emit(&b, "bad-format-%zu-event-kind-63", at);
@@ -698,9 +714,9 @@ static void bad_traces(void)
 
     /* -- version -- */
     b = (bytes_t){0};
-    put_header(&b, 2, 2, 1, 0);
+    put_header(&b, AL_TRACEFILE_VERSION + 1, 2, 1, 0);
     put_byte(&b, 0xff);
-    emit(&b, "bad-version-8-v2");
+    emit(&b, "bad-version-8-v%d", AL_TRACEFILE_VERSION + 1);
     free(b.p);
     b = (bytes_t){0};
     put(&b, "ALTRACE\0", 8);

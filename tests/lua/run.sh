@@ -58,6 +58,25 @@ rt.spawn(function() std.thread.sleep(30) end):await()
 rt.time.sleep(20)
 assert(rt.trace.stop().events > 0)"
 expect 0 "LINT .*long-poll: task [0-9]+ held worker" "" "" -- "$ASYNCLAB" trace log --filter LINT "$DIR/lints.trace"
+# lesson hooks from Lua are in the recording, and `trace log` prints them
+rm -f "$DIR/hooks.trace"
+expect 0 "" "" "" -- "$ASYNCLAB" -e "rt.trace.start('$DIR/hooks.trace')
+rt.viz.caption('watch worker 0')
+local h = rt.spawn(function() rt.viz.marker('inside'); return 1 end)
+h:await()
+rt.viz.highlight(h, 1, rt.sync.Mutex.new(0))
+rt.viz.caption()
+assert(rt.trace.stop().events > 0)"
+"$ASYNCLAB" trace log --filter lesson "$DIR/hooks.trace" >"$DIR/hooks.log" 2>&1
+checks=$((checks + 1))
+grep -qE 'CAPTION .*"watch worker 0"' "$DIR/hooks.log" &&
+    grep -qE 'MARKER +task [0-9]+ .*"inside"' "$DIR/hooks.log" &&
+    grep -qE 'HIGHLIGHT .*clear all' "$DIR/hooks.log" &&
+    grep -qE 'HIGHLIGHT .*task [0-9]+$' "$DIR/hooks.log" &&
+    grep -qE 'HIGHLIGHT .*worker 1$' "$DIR/hooks.log" &&
+    grep -qE 'HIGHLIGHT .*resource #[0-9]+$' "$DIR/hooks.log" &&
+    grep -qE 'CAPTION .*\(cleared\)' "$DIR/hooks.log" ||
+    fail "trace log --filter lesson lacks the hooks: $(cat "$DIR/hooks.log")"
 
 # piped REPL: expressions print, statements span lines, errors do not end it
 expect 0 "^2$" "" $'1 + 1\n' -- "$ASYNCLAB"
@@ -69,6 +88,17 @@ expect 0 "^7$" "" $'h = rt.spawn(function() return 7 end)\nh:await()\n' -- "$ASY
 expect 0 "^JoinHandle #[0-9]+ \"bg\"" "" $'h = rt.task.Builder.new():name("bg"):spawn(function() rt.time.sleep(5) end)\nh\n' -- "$ASYNCLAB"
 expect 0 "" "cannot spawn: upvalue .co. is a coroutine" $'local co = coroutine.create(print); rt.spawn(function() return co end)\n' -- "$ASYNCLAB"
 
+# the visualizer on the program's runtime (headless: SDL's offscreen driver)
+expect 0 "^test_viz: ok" "" "" -- env SDL_VIDEODRIVER=offscreen "$ASYNCLAB" tests/lua/test_viz.lua
+# the piped prompt keeps working while the window is open, in step mode too
+viz_session=$'rt.viz.open{headless = true}\nh = rt.spawn(function() return 40 + 2 end)\nprint("answer", h:await())\nrt.viz.step_mode(true)\nh2 = rt.spawn(function() return "one" end)\nrt.viz.step()\nprint("stepped", h2:await())\nprint("open", rt.viz.is_open())\n'
+expect 0 "^answer	42$" "" "$viz_session" -- env SDL_VIDEODRIVER=offscreen "$ASYNCLAB"
+expect 0 "^stepped	one$" "" "$viz_session" -- env SDL_VIDEODRIVER=offscreen "$ASYNCLAB"
+expect 0 "^open	true$" "" "$viz_session" -- env SDL_VIDEODRIVER=offscreen "$ASYNCLAB"
+expect 2 "" "--viz needs a script" "" -- "$ASYNCLAB" --viz
+expect 1 "" "--viz: cannot open the visualizer: SDL's video driver is 'offscreen'" "" -- env SDL_VIDEODRIVER=offscreen "$ASYNCLAB" --viz "$DIR/args.lua"
+expect 0 "args.lua	a	a	b" "close the visualizer window" "" -- env SDL_VIDEODRIVER=offscreen ASYNCLAB_VIZ_KEYS="C S Return S" "$ASYNCLAB" --viz "$DIR/args.lua" a b
+
 # In a terminal: completion, Ctrl-C (typing, running Lua, awaiting), history, Ctrl-D.
 if [ -n "${PTY_DRIVE:-}" ]; then
     home="$DIR/home"
@@ -76,7 +106,7 @@ if [ -n "${PTY_DRIVE:-}" ]; then
     checks=$((checks + 1))
     # Each step waits for the prompt ("> ") before typing, as a person would:
     # keys typed while a line still runs reach the terminal in another mode.
-    HOME="$home" "$PTY_DRIVE" "$ASYNCLAB" -- \
+    HOME="$home" SDL_VIDEODRIVER=offscreen "$PTY_DRIVE" "$ASYNCLAB" -- \
         expect "> " \
         send 'rt.sync.Mu\t' expect 'rt.sync.Mutex.' \
         send 'new(5)\n' expect 'Mutex #' expect "> " \
@@ -91,6 +121,10 @@ if [ -n "${PTY_DRIVE:-}" ]; then
         send '\x03' expect 'interrupted!' expect "> " \
         send 'h = rt.spawn(function() return 40 + 2 end)\n' expect "> " \
         send 'h:await()\n' expect '42' expect "> " \
+        send 'rt.viz.open{headless = true}\n' expect 'true' expect "> " \
+        send 'rt.spawn(function() return 6 * 9 end):await()\n' expect '54' expect "> " \
+        send 'print("wait" .. "ing for the window") rt.viz.wait()\n' expect 'waiting for the window' \
+        send '\x03' expect 'interrupted!' expect "> " \
         send '\x04' exit 0 >"$DIR/pty.out" 2>&1 || fail "terminal session:"$'\n'"$(tail -30 "$DIR/pty.out")"
     checks=$((checks + 1))
     grep -q "^1 + 1$" "$home/.asynclab_history" 2>/dev/null || fail "history file lacks '1 + 1'"

@@ -204,5 +204,46 @@ expect 0 "inject \([0-9]+\)" -- "$ASYNCLAB" replay "$DIR/demo.trace" --headless 
 expect 0 "wrote" -- "$ASYNCLAB" replay "$DIR/demo.trace" --screenshot "$DIR/demo.png" --at 0.01 --size 1920x1080
 expect_png "$DIR/demo.png" 1920x1080
 
+# ---- lesson hooks (rt.viz.caption / highlight / marker), recorded from Lua ----
+L="$DIR/lesson.trace"
+"$ASYNCLAB" -e "rt.trace.start('$L')
+local m = rt.sync.Mutex.new(0)
+rt.viz.caption('worker 0 blocks: watch its queue')
+local hb = rt.spawn(function() for i = 1, 3 do rt.time.sleep(2) end end)
+rt.viz.highlight(hb, 0, m)
+rt.spawn(function() rt.viz.marker('blocked'); std.thread.sleep(10) end):await()
+hb:await()
+rt.viz.caption()
+rt.viz.marker('end')
+rt.time.sleep(5)
+rt.trace.stop()" >"$DIR/lesson.out" 2>&1 || fail "recording the lesson failed: $(cat "$DIR/lesson.out")"
+expect 0 "caption: worker 0 blocks: watch its queue" -- "$ASYNCLAB" replay "$L" --headless --at marker:blocked
+expect 0 "highlighted: task [0-9]+, worker 0, resource [0-9]+" -- "$ASYNCLAB" replay "$L" --headless --at marker:blocked
+expect 0 "last marker: blocked" -- "$ASYNCLAB" replay "$L" --headless --at marker:blocked
+checks=$((checks + 1))
+if "$ASYNCLAB" replay "$L" --headless --at marker:end | grep -q "^caption:"; then
+    fail "the caption was cleared before marker 'end'"
+fi
+expect 0 "wrote $DIR/marker.png \(640x400\)" -- "$ASYNCLAB" replay "$L" --screenshot "$DIR/marker.png" --at marker:blocked --size 640x400
+expect_png "$DIR/marker.png" 640x400
+expect 2 "has no marker 'nope' \(its markers: 'blocked', 'end'\)" -- "$ASYNCLAB" replay "$L" --headless --at marker:nope
+expect 2 "has no marker 'x' \(it has none" -- "$ASYNCLAB" replay "$T" --headless --at marker:x
+expect 2 "--at marker:NAME needs a marker name" -- "$ASYNCLAB" replay "$L" --headless --at marker:
+# Playing stops just after each marker; M turns that off. The marker is the
+# K-th event: its line in `trace log` (after the header line).
+LN=$("$ASYNCLAB" trace info "$L" | awk '/^events/ { print $2 }')
+K=$("$ASYNCLAB" trace log "$L" | awk '/ MARKER .*"blocked"/ { print NR - 1; exit }')
+PLAY="Space Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up"
+lkeys() { env SDL_VIDEODRIVER=offscreen ASYNCLAB_REPLAY_KEYS="$1" "$ASYNCLAB" replay "$L" "${@:2}"; }
+expect 0 "closed at event $K of $LN, .* paused" -- lkeys "$PLAY" --speed 1000
+expect 0 "closed at event $LN of $LN, .* paused" -- lkeys "M $PLAY" --speed 1000
+expect 0 "closed at event $LN of $LN, .* paused" -- lkeys "$PLAY" --speed 1000 --through-markers
+expect 0 "closed at event $K of $LN, .* paused" -- lkeys "M $PLAY" --speed 1000 --through-markers
+# The classroom keys (presenter, legend, fullscreen) do not disturb the player.
+expect 0 "closed at event 1 of $LN, .* paused" -- lkeys "P ? H F11 F11 Right P"
+expect 0 "closed at event 1 of $LN" -- lkeys "Right" --presenter
+expect 0 "wrote" -- "$ASYNCLAB" replay "$L" --screenshot "$DIR/presenter.png" --presenter --legend --at marker:blocked
+expect_png "$DIR/presenter.png" 1280x800
+
 echo "replay tests: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]

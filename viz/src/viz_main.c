@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "al_error.h"
+#include "viz_classroom.h"
+#include "viz_lesson.h"
 #include "viz_main.h"
 #include "viz_panels.h"
 #include "viz_player.h"
@@ -28,7 +30,8 @@ void viz_usage(FILE *out)
 {
     fprintf(out, "asynclab replay: watch a recorded trace (ASYNCLAB_TRACE=FILE records one)\n"
                  "  replay FILE                        a window: space play/pause, arrows step\n"
-                 "                                     one event, +/- speed, Q quits\n"
+                 "                                     one event, +/- speed, ? all keys,\n"
+                 "                                     Q quits\n"
                  "  replay FILE --headless [--at T]    the scene as text\n"
                  "  replay FILE --screenshot OUT.png [--at T] [--size WxH]\n"
                  "                                     one frame as a PNG (no display needed)\n"
@@ -36,14 +39,18 @@ void viz_usage(FILE *out)
                  "                                     the whole recording as PNG frames\n"
                  "                                     DIR/frame-00001.png ... (then ffmpeg\n"
                  "                                     makes a video; the command is printed)\n"
-                 "  options: --at SECONDS since the recording started, or --at event:N (after\n"
-                 "           the first N events); --size WxH (1280x800); --speed X trace\n"
-                 "           seconds per second in the window; --zoom SECONDS the timeline's\n"
-                 "           window (default: a quarter of the recording); --no-timeline\n"
-                 "           leaves the timeline band out of pictures; --keyframe-mb N the\n"
-                 "           memory for seek keyframes (default 256)\n"
+                 "  options: --at SECONDS since the recording started, --at event:N (after\n"
+                 "           the first N events) or --at marker:NAME (just after\n"
+                 "           rt.viz.marker(NAME)); --size WxH (1280x800);\n"
+                 "           --speed X trace seconds per second in the window;\n"
                  "           --panel opens the console panel (Tab in the window);\n"
-                 "           --select task:ID | worker:N | resource:ID selects (a click)\n"
+                 "           --select task:ID | worker:N | resource:ID selects (a click);\n"
+                 "           --presenter large, high-contrast drawing for a projector (key P);\n"
+                 "           --legend the key and colour legend in a screenshot (key ?);\n"
+                 "           --through-markers playing does not stop at lesson markers (key M);\n"
+                 "           --zoom SECONDS the timeline's window (default: a quarter of the\n"
+                 "           recording); --no-timeline leaves the timeline band out of\n"
+                 "           pictures; --keyframe-mb N the memory for seek keyframes (256)\n"
                  "  timeline keys: Z/X zoom, [ ] pan, 0 follow the playhead, N / Shift+N next /\n"
                  "           previous event of a kind, K the kind (lint steal park block panic\n"
                  "           any); drag on the scrub slider seeks\n"
@@ -53,7 +60,10 @@ void viz_usage(FILE *out)
 
 typedef struct {
     const char *file, *screenshot, *frames;
+    const char *at_marker; /* --at marker:NAME */
     bool headless, have_at, at_event, no_timeline;
+    bool presenter, legend; /* --presenter, --legend (viz_classroom.h) */
+    bool through_markers;   /* --through-markers: playing does not stop at them */
     double at, speed, fps, zoom;
     size_t at_n;
     double keyframe_mb;
@@ -95,6 +105,12 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
                 return 2;
             }
             i++;
+        } else if (strcmp(o, "--presenter") == 0) {
+            a->presenter = true;
+        } else if (strcmp(o, "--legend") == 0) {
+            a->legend = true;
+        } else if (strcmp(o, "--through-markers") == 0) {
+            a->through_markers = true;
         } else if (strcmp(o, "--no-timeline") == 0) {
             a->no_timeline = true;
         } else if (strcmp(o, "--keyframe-mb") == 0) {
@@ -144,11 +160,18 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
                 }
                 a->at_n = (size_t)n;
                 a->at_event = a->have_at = true;
+            } else if (strcmp(o, "--at") == 0 && strncmp(v, "marker:", 7) == 0) {
+                if (!v[7]) {
+                    fprintf(stderr, "asynclab replay: --at marker:NAME needs a marker name\n");
+                    return 2;
+                }
+                a->at_marker = v + 7;
+                a->have_at = true;
             } else if (strcmp(o, "--at") == 0) {
                 if (!viz__number(v, &a->at)) {
                     fprintf(stderr,
                             "asynclab replay: --at wants seconds since the recording started "
-                            "(e.g. --at 0.25), not '%s'\n",
+                            "(e.g. --at 0.25) or marker:NAME, not '%s'\n",
                             v);
                     return 2;
                 }
@@ -257,7 +280,7 @@ static int viz__timeline(viz_player_t *p, const viz__args_t *a, viz_tl_ui_t **ou
 
 /* --frames: one PNG per 1/fps second of playback at `speed` trace seconds
  * per second, from the start (or --at) to the end; progress on stderr. */
-static int viz__frames(viz_player_t *p, const viz__args_t *a)
+static int viz__frames(viz_player_t *p, const viz__args_t *a, const viz_lesson_t *lesson)
 {
     if (mkdir(a->frames, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "asynclab replay: cannot make %s: %s\n", a->frames, strerror(errno));
@@ -309,6 +332,7 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a)
         viz_scene_opts_t so = {.anim_window_ns = (uint64_t)step_ns};
         viz_scene_build(scene, snap, p->motion, &so);
         rc = viz_panels_update(panels, scene, p, snap) != 0;
+        viz_lesson_apply(lesson, p->rec, p->pos, scene);
         al_console_snapshot_free(snap);
         if (rc) {
             fprintf(stderr, "asynclab replay: out of memory\n");
@@ -316,7 +340,10 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a)
         }
         char path[4096], err[512];
         snprintf(path, sizeof path, "%s/frame-%05zu.png", a->frames, i + 1);
-        if (viz_shot_png(scene, a->w, a->h, NULL, path, err, sizeof err) != 0) {
+        viz_classroom_t cls = viz_classroom_default();
+        cls.presenter = a->presenter;
+        cls.legend = a->legend;
+        if (viz_classroom_shot_png(scene, a->w, a->h, &cls, path, err, sizeof err) != 0) {
             fprintf(stderr, "asynclab replay: %s\n", err);
             rc = 1;
         }
@@ -336,7 +363,7 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a)
     return rc;
 }
 
-static int viz__headless(viz_player_t *p, const viz__args_t *a)
+static int viz__headless(viz_player_t *p, const viz__args_t *a, const viz_lesson_t *lesson)
 {
     viz_scene_t *scene = viz_scene_new();
     al_console_snapshot_t *snap = viz_player_snapshot(p);
@@ -357,6 +384,7 @@ static int viz__headless(viz_player_t *p, const viz__args_t *a)
     viz_panels_t *panels = viz_panels_new(p->rec);
     int rc = panels ? viz_panels_update(panels, scene, p, snap) : 1;
     viz_panels_free(panels);
+    viz_lesson_apply(lesson, p->rec, p->pos, scene);
     al_console_snapshot_free(snap);
     if (rc != 0) {
         fprintf(stderr, "asynclab replay: out of memory\n");
@@ -366,7 +394,10 @@ static int viz__headless(viz_player_t *p, const viz__args_t *a)
     }
     if (a->screenshot) {
         char err[512];
-        if (viz_shot_png(scene, a->w, a->h, NULL, a->screenshot, err, sizeof err) != 0) {
+        viz_classroom_t cls = viz_classroom_default();
+        cls.presenter = a->presenter;
+        cls.legend = a->legend;
+        if (viz_classroom_shot_png(scene, a->w, a->h, &cls, a->screenshot, err, sizeof err) != 0) {
             fprintf(stderr, "asynclab replay: %s\n", err);
             rc = 1;
         } else {
@@ -375,6 +406,7 @@ static int viz__headless(viz_player_t *p, const viz__args_t *a)
         }
     } else {
         viz_scene_print(scene, stdout);
+        viz_lesson_print(scene, stdout);
     }
     viz_scene_free(scene);
     viz_tl_ui_free(tl);
@@ -409,7 +441,27 @@ int viz_main(int argc, char **argv)
     }
     double duration = (double)(viz_player_end_ns(p) - viz_player_start_ns(p)) / 1e9;
     p->speed = a.speed > 0 ? a.speed : duration > 0 ? fmin(fmax(duration / 20.0, 1e-4), 1.0) : 1.0;
-    if (a.at_event)
+    viz_lesson_t lesson;
+    viz_lesson_init(&lesson);
+    viz_lesson_update(&lesson, rec);
+    size_t marker_pos = 0;
+    if (a.at_marker && !viz_lesson_find_marker(&lesson, rec, a.at_marker, &marker_pos)) {
+        fprintf(stderr, "asynclab replay: %s has no marker '%s'", a.file, a.at_marker);
+        for (size_t i = 0; i < lesson.num_markers && i < 8; i++)
+            fprintf(stderr, "%s'%s'", i ? ", " : " (its markers: ",
+                    viz_recording_string(rec, rec->events[lesson.markers[i]].str));
+        fprintf(stderr, "%s\n",
+                lesson.num_markers > 8   ? ", ...)"
+                : lesson.num_markers > 0 ? ")"
+                                         : " (it has none: rt.viz.marker(NAME) records one)");
+        viz_lesson_free(&lesson);
+        viz_player_free(p);
+        viz_recording_free(rec);
+        return 2;
+    }
+    if (a.at_marker)
+        rc = viz_player_seek_event(p, marker_pos);
+    else if (a.at_event)
         rc = viz_player_seek_event(p, a.at_n);
     else if (a.have_at)
         rc = viz_player_seek_seconds(p, a.at);
@@ -419,10 +471,10 @@ int viz_main(int argc, char **argv)
         fprintf(stderr, "asynclab replay: out of memory\n");
         status = 2;
     } else if (a.frames) {
-        if (viz__frames(p, &a) != 0)
+        if (viz__frames(p, &a, &lesson) != 0)
             status = 1;
     } else if (a.headless) {
-        if (viz__headless(p, &a) != 0)
+        if (viz__headless(p, &a, &lesson) != 0)
             status = 1;
     } else {
         char err[512];
@@ -448,7 +500,9 @@ int viz_main(int argc, char **argv)
         viz_window_opts_t wo = {.w = a.w,
                                 .h = a.h,
                                 .title = viz__basename(a.file),
-                                .script = getenv("ASYNCLAB_REPLAY_KEYS")};
+                                .script = getenv("ASYNCLAB_REPLAY_KEYS"),
+                                .presenter = a.presenter,
+                                .through_markers = a.through_markers};
         if (viz_window_run(p, &wo, err, sizeof err) != 0) {
             fprintf(stderr, "asynclab replay: %s\n", err);
             status = 1;
@@ -458,6 +512,7 @@ int viz_main(int argc, char **argv)
                     p->playing ? "playing" : "paused", p->speed);
         }
     }
+    viz_lesson_free(&lesson);
     viz_player_free(p);
     viz_recording_free(rec);
     return status;

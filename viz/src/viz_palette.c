@@ -4,6 +4,8 @@
 #include "al_console.h"
 #include "viz_palette.h"
 
+_Thread_local bool viz_palette_high_contrast = false;
+
 viz_color_t viz_palette_worker(unsigned state)
 {
     switch (state) {

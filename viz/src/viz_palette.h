@@ -11,6 +11,7 @@
 #ifndef VIZ_PALETTE_H
 #define VIZ_PALETTE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct viz_color {
@@ -19,11 +20,17 @@ typedef struct viz_color {
 
 #define VIZ_RGB(r, g, b) ((viz_color_t){(r), (g), (b), 255})
 
-#define VIZ_BG VIZ_RGB(22, 24, 29)
-#define VIZ_PANEL VIZ_RGB(34, 37, 44)
-#define VIZ_PANEL_LINE VIZ_RGB(66, 70, 80)
-#define VIZ_TEXT VIZ_RGB(235, 235, 235)
-#define VIZ_TEXT_DIM VIZ_RGB(150, 153, 160)
+/* Presenter mode's high-contrast variant (viz_classroom.h): a black ground
+ * and brighter text. The renderer sets it, on the thread that draws, for the
+ * frame it draws (thread-local: two renderers on two threads do not mix).  */
+extern _Thread_local bool viz_palette_high_contrast;
+#define VIZ__HC(normal, high) (viz_palette_high_contrast ? (high) : (normal))
+
+#define VIZ_BG VIZ__HC(VIZ_RGB(22, 24, 29), VIZ_RGB(0, 0, 0))
+#define VIZ_PANEL VIZ__HC(VIZ_RGB(34, 37, 44), VIZ_RGB(24, 24, 28))
+#define VIZ_PANEL_LINE VIZ__HC(VIZ_RGB(66, 70, 80), VIZ_RGB(140, 140, 150))
+#define VIZ_TEXT VIZ__HC(VIZ_RGB(235, 235, 235), VIZ_RGB(255, 255, 255))
+#define VIZ_TEXT_DIM VIZ__HC(VIZ_RGB(150, 153, 160), VIZ_RGB(215, 215, 220))
 #define VIZ_TEXT_DARK VIZ_RGB(16, 18, 22)
 
 #define VIZ_RUNNING VIZ_RGB(0, 114, 178)      /* blue */
@@ -40,6 +47,11 @@ typedef struct viz_color {
 #define VIZ_WAKE VIZ_RGB(240, 228, 66)    /* yellow */
 #define VIZ_OVERFLOW VIZ_RGB(230, 159, 0) /* orange */
 #define VIZ_HOLDER VIZ_RGB(240, 228, 66)
+
+/* Lesson hooks: the highlight ring (white: it stands out from every state
+ * colour) and the caption band (near black under white text). */
+#define VIZ_HIGHLIGHT VIZ_RGB(255, 255, 255)
+#define VIZ_CAPTION_BG VIZ_RGB(8, 9, 12)
 
 #define VIZ_BAR_SHORT VIZ_RGB(200, 200, 200)
 #define VIZ_BAR_MEDIUM VIZ_RGB(230, 159, 0)

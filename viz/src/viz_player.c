@@ -222,6 +222,18 @@ int viz_player_tick(viz_player_t *p, uint64_t wall_ns)
     return rc;
 }
 
+int viz_player_forget_front(viz_player_t *p, size_t n)
+{
+    if (p->pos >= n) {
+        p->pos -= n;
+        return 0;
+    }
+    int rc = viz__reset(p);
+    if (rc == 0)
+        p->now_ns = viz_player_start_ns(p);
+    return rc;
+}
+
 bool viz_player_at_end(const viz_player_t *p)
 {
     return p->pos >= p->rec->num_events && p->now_ns >= viz_player_end_ns(p);

@@ -71,6 +71,12 @@ int viz_player_step(viz_player_t *p, int dir);
 /* While playing: advance now by wall_ns * speed; pause at the end. */
 int viz_player_tick(viz_player_t *p, uint64_t wall_ns);
 
+/* The recording forgot its oldest n events (viz_recording_drop_front):
+ * positions shift down by n and the models stay as they are; when the
+ * events shown were among those forgotten, the player starts over at the
+ * recording's new start (its models then know nothing older). */
+int viz_player_forget_front(viz_player_t *p, size_t n);
+
 bool viz_player_at_end(const viz_player_t *p);
 double viz_player_seconds(const viz_player_t *p);
 /* The first / last moment the player can show. */

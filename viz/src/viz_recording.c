@@ -194,6 +194,14 @@ void viz_recording_feed(const viz_recording_t *r, bool tables, size_t from, size
         c->on_events(self, r->events + from, to - from);
 }
 
+void viz_recording_drop_front(viz_recording_t *r, size_t n)
+{
+    if (n > r->num_events)
+        n = r->num_events;
+    memmove(r->events, r->events + n, (r->num_events - n) * sizeof *r->events);
+    r->num_events -= n;
+}
+
 size_t viz_recording_count_until(const viz_recording_t *r, uint64_t ts)
 {
     size_t lo = 0, hi = r->num_events;

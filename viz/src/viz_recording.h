@@ -67,6 +67,10 @@ int viz_recording_load_mem(viz_recording_t *r, const void *buf, size_t len,
 void viz_recording_feed(const viz_recording_t *r, bool tables, size_t from, size_t to,
                         const al_stream_consumer_t *c, void *self);
 
+/* Forget the oldest n events (a live recording's memory bound); the rest
+ * move to the front. The tables stay. */
+void viz_recording_drop_front(viz_recording_t *r, size_t n);
+
 /* How many events have ts_ns <= ts (binary search). */
 size_t viz_recording_count_until(const viz_recording_t *r, uint64_t ts);
 /* The first / last event's time; the header's clock base when empty. */

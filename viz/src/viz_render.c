@@ -10,6 +10,7 @@
 #include <SDL_ttf.h>
 
 #include "al_console.h"
+#include "viz_classroom.h"
 #include "viz_palette.h"
 #include "viz_render.h"
 #include "viz_render_internal.h"
@@ -37,6 +38,14 @@ struct viz_render {
     int font_px; /* the size of VIZ_F_NORMAL */
     uint32_t frame;
     viz__text_t cache[VIZ__CACHE];
+    /* The lesson caption: its own larger font, and its wrapped text kept as
+     * one texture while it stays the same (viz__caption). */
+    TTF_Font *caption_font;
+    char caption_text[VIZ_CAPTION];
+    int caption_wrap;
+    SDL_Texture *caption_tex;
+    int caption_w, caption_h;
+    bool high_contrast, legend; /* viz_render_set_classroom */
 };
 
 const char *viz_render_font_path(const char *font_path)
@@ -49,6 +58,9 @@ const char *viz_render_font_path(const char *font_path)
 
 static void viz__close_fonts(viz_render_t *r)
 {
+    if (r->caption_font)
+        TTF_CloseFont(r->caption_font);
+    r->caption_font = NULL;
     for (int i = 0; i < VIZ_F_COUNT; i++) {
         if (r->font[i])
             TTF_CloseFont(r->font[i]);
@@ -90,6 +102,9 @@ int viz_render_new(SDL_Renderer *sdl, const char *font_path, viz_render_t **out,
             TTF_SetFontStyle(r->font[i], TTF_STYLE_BOLD);
         TTF_SetFontHinting(r->font[i], TTF_HINTING_LIGHT);
     }
+    r->caption_font = TTF_OpenFont(path, VIZ_CAPTION_FONT_PX);
+    if (r->caption_font)
+        TTF_SetFontStyle(r->caption_font, TTF_STYLE_BOLD);
     r->font_px = VIZ_FONT_PX;
     SDL_SetRenderDrawBlendMode(sdl, SDL_BLENDMODE_BLEND);
     *out = r;
@@ -103,6 +118,8 @@ void viz_render_free(viz_render_t *r)
     for (int i = 0; i < VIZ__CACHE; i++)
         if (r->cache[i].tex)
             SDL_DestroyTexture(r->cache[i].tex);
+    if (r->caption_tex)
+        SDL_DestroyTexture(r->caption_tex);
     viz__close_fonts(r);
     free(r);
     TTF_Quit();
@@ -215,6 +232,10 @@ static int viz__text_in(viz_render_t *r, const char *s, uint8_t font, viz_color_
 static void viz__color(viz_render_t *r, viz_color_t c)
 {
     SDL_SetRenderDrawColor(r->sdl, c.r, c.g, c.b, c.a);
+    /* Opaque colours are drawn without blending: SDL's software renderer
+     * blends pixel by pixel, but fills an opaque rectangle with plain
+     * stores (several times faster; most of the frame is opaque fills). */
+    SDL_SetRenderDrawBlendMode(r->sdl, c.a == 255 ? SDL_BLENDMODE_NONE : SDL_BLENDMODE_BLEND);
 }
 
 static viz_color_t viz__alpha(viz_color_t c, uint8_t a)
@@ -632,19 +653,239 @@ static void viz__motions(viz_render_t *r, const viz_scene_t *s, const viz_layout
     }
 }
 
-static void viz__footer(viz_render_t *r, const viz_layout_t *l)
+/* What is counted rather than drawn (viz_classroom_aggregate), right-aligned
+ * in the footer; returns the x where it starts. */
+static int viz__aggregate_note(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l)
+{
+    viz_aggregate_t ag;
+    viz_classroom_aggregate(s, l, &ag);
+    int right = l->footer.x + l->footer.w;
+    if (!ag.aggregated)
+        return right;
+    int tw = 0;
+    TTF_SizeUTF8(r->font[VIZ_F_SMALL_BOLD], ag.text, &tw, NULL);
+    int max_w = l->footer.w * 3 / 5;
+    if (tw > max_w)
+        tw = max_w;
+    viz_rect_t box = {right - tw - 12, l->footer.y, tw + 12, l->footer.h};
+    viz__text_in(r, ag.text, VIZ_F_SMALL_BOLD, VIZ_OVERFLOW, box, 6);
+    return box.x;
+}
+
+static void viz__footer(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l)
 {
     if (viz_rect_empty(l->footer))
         return;
     viz__fill(r, l->footer, VIZ_PANEL);
+    viz_rect_t keys = l->footer;
+    keys.w = viz__aggregate_note(r, s, l) - keys.x;
     viz__text_in(r,
-                 "space play/pause   \xe2\x86\x90 \xe2\x86\x92 step one event   + \xe2\x88\x92 "
+                 "? keys   space play/pause   \xe2\x86\x90 \xe2\x86\x92 step   + \xe2\x88\x92 "
                  "speed   Home / End   Q quit",
-                 VIZ_F_SMALL, VIZ_TEXT_DIM, l->footer, 6);
+                 VIZ_F_SMALL, VIZ_TEXT_DIM, keys, 6);
+}
+
+/* ---- lesson hooks: highlight outlines and the caption band ---- */
+
+/* A thick outline in the highlight colour, a little outside rc. */
+static void viz__ring(viz_render_t *r, viz_rect_t rc)
+{
+    if (viz_rect_empty(rc))
+        return;
+    for (int k = 1; k <= 3; k++)
+        viz__outline(r, (viz_rect_t){rc.x - k, rc.y - k, rc.w + 2 * k, rc.h + 2 * k},
+                     k == 3 ? VIZ_TEXT_DARK : VIZ_HIGHLIGHT);
+}
+
+/* Outline every place task `id` is drawn; how many. */
+static int viz__ring_task(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l, uint64_t id)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < l->num_lanes && i < s->num_lanes; i++) {
+        const viz_lane_t *lane = &s->lanes[i];
+        const viz_lane_box_t *b = &l->lane[i];
+        if (viz_rect_empty(b->lane))
+            continue;
+        if (lane->task.task == id && (n += 1))
+            viz__ring(r, b->task);
+        if (lane->lifo.task == id && (n += 1))
+            viz__ring(r, b->lifo);
+        for (uint32_t q = 0; q < b->chips; q++)
+            if (lane->queue[q].task == id && (n += 1))
+                viz__ring(r, viz_layout_lane_chip(l, i, q));
+    }
+    if (!viz_rect_empty(l->inject))
+        for (uint32_t q = 0; q < l->inject_row.chips; q++)
+            if (s->inject[q].task == id && (n += 1))
+                viz__ring(r, viz_layout_row_chip(l, &l->inject_row, q));
+    for (uint32_t g = 0; g < l->num_groups; g++)
+        for (uint32_t q = 0; q < l->group_row[g].chips; q++)
+            if (s->groups[g].tasks[q].task == id && (n += 1))
+                viz__ring(r, viz_layout_row_chip(l, &l->group_row[g], q));
+    for (uint32_t i = 0; i < l->num_resources; i++)
+        if (s->resources[i].holder.task == id && (n += 1))
+            viz__ring(r, (viz_rect_t){l->resource[i].x + 8, l->resource[i].y + l->line_h + 2,
+                                      l->side_chip_w, l->line_h});
+    return n;
+}
+
+/* Outline what the lesson highlights; the ones not on screen are named in
+ * `missing` (so that the caption band can say so). */
+static void viz__highlights(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l,
+                            char *missing, size_t cap)
+{
+    missing[0] = 0;
+    size_t used = 0;
+    for (uint32_t h = 0; h < s->num_highlights; h++) {
+        const viz_lesson_highlight_t *hl = &s->highlights[h];
+        int drawn = 0;
+        const char *what = "task";
+        if (hl->kind == AL_HIGHLIGHT_WORKER) {
+            what = "worker";
+            if (hl->id < l->num_lanes && !viz_rect_empty(l->lane[hl->id].lane)) {
+                viz__ring(r, l->lane[hl->id].lane);
+                drawn = 1;
+            }
+        } else if (hl->kind == AL_HIGHLIGHT_RESOURCE) {
+            what = "resource";
+            for (uint32_t i = 0; i < l->num_resources; i++)
+                if (s->resources[i].id == hl->id) {
+                    viz__ring(r, l->resource[i]);
+                    drawn = 1;
+                }
+        } else {
+            drawn = viz__ring_task(r, s, l, hl->id);
+        }
+        if (!drawn && used + 32 < cap)
+            used += (size_t)snprintf(missing + used, cap - used, "%s%s %" PRIu64, used ? ", " : "",
+                                     what, hl->id);
+    }
+}
+
+/* The caption as a band across the bottom of the lanes: large bold text,
+ * wrapped, on an opaque panel, with a note for highlights off screen. */
+static void viz__caption(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l,
+                         const char *missing)
+{
+    char note[200] = "";
+    if (missing[0])
+        snprintf(note, sizeof note, "highlighted, not on screen: %s", missing);
+    if ((!s->caption[0] && !note[0]) || l->w < 120 || l->h < 60)
+        return;
+    viz_rect_t area = l->lanes;
+    if (l->side_visible)
+        area.w = l->side.x + l->side.w - area.x;
+    int wrap = area.w - 32;
+    if (wrap < 40)
+        return;
+    if (s->caption[0] && r->caption_font &&
+        (strcmp(r->caption_text, s->caption) != 0 || r->caption_wrap != wrap || !r->caption_tex)) {
+        if (r->caption_tex)
+            SDL_DestroyTexture(r->caption_tex);
+        r->caption_tex = NULL;
+        snprintf(r->caption_text, sizeof r->caption_text, "%s", s->caption);
+        r->caption_wrap = wrap;
+        SDL_Surface *surf = TTF_RenderUTF8_Blended_Wrapped(
+            r->caption_font, s->caption, (SDL_Color){VIZ_TEXT.r, VIZ_TEXT.g, VIZ_TEXT.b, 255},
+            (Uint32)wrap);
+        if (surf) {
+            r->caption_tex = SDL_CreateTextureFromSurface(r->sdl, surf);
+            r->caption_w = surf->w;
+            r->caption_h = surf->h;
+            SDL_FreeSurface(surf);
+        }
+    }
+    bool text = s->caption[0] && r->caption_tex;
+    int th = text ? r->caption_h : 0;
+    int max_h = area.h / 2;
+    if (th > max_h)
+        th = max_h;
+    int band_h = th + (note[0] ? l->line_h : 0) + 16;
+    viz_rect_t band = {area.x + 8, area.y + area.h - band_h - 8, area.w - 16, band_h};
+    viz__fill(r, band, viz__alpha(VIZ_CAPTION_BG, 235));
+    viz__fill(r, (viz_rect_t){band.x, band.y, 6, band.h}, VIZ_HIGHLIGHT);
+    if (text)
+        SDL_RenderCopy(r->sdl, r->caption_tex, &(SDL_Rect){0, 0, r->caption_w, th},
+                       &(SDL_Rect){band.x + 16, band.y + 8, r->caption_w, th});
+    if (note[0])
+        viz__text_in(r, note, VIZ_F_SMALL_BOLD, VIZ_HIGHLIGHT,
+                     (viz_rect_t){band.x + 16, band.y + 8 + th, band.w - 24, l->line_h}, 0);
+}
+
+/* ---- classroom: the legend of keys and colours (key ?) ---- */
+
+void viz_render_set_classroom(viz_render_t *r, const viz_classroom_t *c)
+{
+    r->high_contrast = c && c->presenter;
+    r->legend = c && c->legend;
+}
+
+static void viz__legend(viz_render_t *r, const viz_layout_t *l)
+{
+    static const char *const keys[][2] = {
+        {"Space", "play / pause"},
+        {"\xe2\x86\x90 \xe2\x86\x92", "one event back / forward"},
+        {"+ \xe2\x88\x92", "faster / slower"},
+        {"Home / End", "the start / the end"},
+        {"Z X  [ ]  0", "timeline: zoom, pan, follow the playhead"},
+        {"N / Shift+N, K", "next / previous event of a kind; the kind"},
+        {"M", "stop at lesson markers (on / off)"},
+        {"P", "presenter mode: large, high contrast"},
+        {"F11", "fullscreen"},
+        {"? or H", "this legend"},
+        {"Q, Esc", "quit"},
+    };
+    const struct {
+        viz_color_t c;
+        const char *what;
+    } colours[] = {
+        {VIZ_RUNNING, "running"},
+        {VIZ_SEARCHING, "searching for work"},
+        {VIZ_IDLE, "idle between polls"},
+        {VIZ_PARKED, "parked"},
+        {VIZ_BLOCKED, "blocked (striped, named)"},
+        {VIZ_CHIP, "a task"},
+        {VIZ_LIFO, "LIFO slot, steals"},
+        {VIZ_WAKE, "wake, lock holder"},
+        {VIZ_OVERFLOW, "overflow; counted, not drawn"},
+        {VIZ_HIGHLIGHT, "highlighted by the lesson"},
+    };
+    int line = l->line_h + 4;
+    int n = (int)(sizeof keys / sizeof *keys) + (int)(sizeof colours / sizeof *colours) + 3;
+    int w = 440, h = n * line + 16;
+    if (w > l->w - 8)
+        w = l->w - 8;
+    if (h > l->h - 8)
+        h = l->h - 8;
+    if (w < 60 || h < 3 * line)
+        return;
+    viz_rect_t box = {(l->w - w) / 2, (l->h - h) / 2, w, h};
+    viz__fill(r, box, viz__alpha(VIZ_CAPTION_BG, 240));
+    viz__outline(r, box, VIZ_TEXT);
+    int x = box.x + 14, y = box.y + 8, kw = 110;
+    viz__text_in(r, "keys", VIZ_F_BOLD, VIZ_TEXT, (viz_rect_t){x, y, w - 28, line}, 0);
+    y += line;
+    for (size_t i = 0; i < sizeof keys / sizeof *keys && y + line <= box.y + h; i++, y += line) {
+        viz__text_in(r, keys[i][0], VIZ_F_BOLD, VIZ_WAKE, (viz_rect_t){x, y, kw, line}, 0);
+        viz__text_in(r, keys[i][1], VIZ_F_NORMAL, VIZ_TEXT,
+                     (viz_rect_t){x + kw, y, w - kw - 28, line}, 0);
+    }
+    y += line / 2;
+    if (y + line <= box.y + h)
+        viz__text_in(r, "colours (Okabe-Ito: safe for colour-blind viewers)", VIZ_F_BOLD, VIZ_TEXT,
+                     (viz_rect_t){x, y, w - 28, line}, 0);
+    y += line;
+    for (size_t i = 0; i < sizeof colours / sizeof *colours && y + line <= box.y + h;
+         i++, y += line) {
+        viz__fill(r, (viz_rect_t){x, y + 3, 28, line - 6}, colours[i].c);
+        viz__text_in(r, colours[i].what, VIZ_F_NORMAL, VIZ_TEXT,
+                     (viz_rect_t){x + kw, y, w - kw - 28, line}, 0);
+    }
 }
 
 void viz_render_draw(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l)
 {
+    viz_palette_high_contrast = r->high_contrast;
     r->frame++;
     viz__clip(r, NULL);
     viz__color(r, VIZ_BG);
@@ -660,7 +901,13 @@ void viz_render_draw(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *
     viz__motions(r, s, l);
     viz_render_timeline(r, s, l);
     viz_render_panel(r, s, l);
-    viz__footer(r, l);
+    viz__footer(r, s, l);
+    char missing[160];
+    viz__highlights(r, s, l, missing, sizeof missing);
+    viz__caption(r, s, l, missing);
+    if (r->legend)
+        viz__legend(r, l);
+    viz_palette_high_contrast = false;
 }
 
 /* ---- helpers for viz_render_panel.c and viz_render_select.c ---- */

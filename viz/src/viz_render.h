@@ -18,6 +18,7 @@
 #include "viz_layout.h"
 #include "viz_scene.h"
 
+#define VIZ_CAPTION_FONT_PX 22 /* the lesson caption (viz_lesson.h) */
 #define VIZ_DEFAULT_FONT "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 typedef struct viz_render viz_render_t;
@@ -31,6 +32,12 @@ const char *viz_render_font_path(const char *font_path);
 int viz_render_new(SDL_Renderer *sdl, const char *font_path, viz_render_t **out, char *err,
                    size_t cap);
 void viz_render_free(viz_render_t *r);
+
+/* Presenter mode's colours and the key legend, for the frames drawn from
+ * now on (viz_classroom.h; NULL: neither). The scaling of presenter mode is
+ * the caller's (viz_classroom_logical_size). */
+struct viz_classroom;
+void viz_render_set_classroom(viz_render_t *r, const struct viz_classroom *c);
 
 /* Draw the whole frame (clears first; does not present). */
 void viz_render_draw(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l);

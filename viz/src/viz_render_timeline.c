@@ -31,9 +31,11 @@ static viz_color_t viz__task_fill(unsigned slot)
     return viz__task_colors[slot % VIZ_TL_TASK_COLORS];
 }
 
+/* As the renderer does (viz_render.c): blend only what is translucent. */
 static void viz__set(SDL_Renderer *sdl, viz_color_t c)
 {
     SDL_SetRenderDrawColor(sdl, c.r, c.g, c.b, c.a);
+    SDL_SetRenderDrawBlendMode(sdl, c.a == 255 ? SDL_BLENDMODE_NONE : SDL_BLENDMODE_BLEND);
 }
 
 static void viz__fill(SDL_Renderer *sdl, int x, int y, int w, int h, viz_color_t c)

@@ -46,6 +46,8 @@
 #define VIZ_MAX_WAITERS 8      /* waiters kept per resource */
 #define VIZ_MAX_MOTIONS 48     /* motions drawn */
 #define VIZ_LABEL 40
+#define VIZ_MAX_HIGHLIGHTS 16 /* lesson highlights kept (viz_lesson.h) */
+#define VIZ_CAPTION 256
 
 /* A task as drawn: a chip with its label. task 0: an empty slot. */
 typedef struct viz_chip {
@@ -138,6 +140,12 @@ typedef struct viz_view {
     viz_panel_view_t panel; /* the console panel: open, sort order (viz_panel.h) */
 } viz_view_t;
 
+/* Something a lesson highlighted (rt.viz.highlight; viz_lesson.h). */
+typedef struct viz_lesson_highlight {
+    uint8_t kind; /* al_highlight_kind_t: task, worker or resource */
+    uint64_t id;
+} viz_lesson_highlight_t;
+
 typedef struct viz_scene {
     uint64_t now_ns;
     double seconds; /* now, since the recording started */
@@ -171,6 +179,14 @@ typedef struct viz_scene {
 
     uint32_t num_motions;
     viz_scene_motion_t motions[VIZ_MAX_MOTIONS];
+
+    /* Lesson hooks as of now, filled by viz_lesson_apply (after
+     * viz_scene_build, which clears them): the narration on screen, what is
+     * highlighted, the last marker passed. */
+    char caption[VIZ_CAPTION];
+    uint32_t num_highlights;
+    viz_lesson_highlight_t highlights[VIZ_MAX_HIGHLIGHTS];
+    char marker[64];
 
     /* set by the caller: the timeline band's model (viz_timeline.h), drawn
      * at the bottom when not NULL; kept by viz_scene_build */

@@ -6,7 +6,9 @@
 
 #include <SDL.h>
 
+#include "viz_classroom.h"
 #include "viz_layout.h"
+#include "viz_lesson.h"
 #include "viz_panels.h"
 #include "viz_render.h"
 #include "viz_scene.h"
@@ -52,7 +54,7 @@ static int viz__open(viz__win_t *w, const viz_player_t *p, const viz_window_opts
     }
     const char *driver = SDL_GetCurrentVideoDriver();
     w->offscreen = driver && (strcmp(driver, "offscreen") == 0 || strcmp(driver, "dummy") == 0);
-    if (w->offscreen && !o->script) {
+    if (w->offscreen && !o->script && !o->allow_offscreen) {
         snprintf(err, cap,
                  "SDL's video driver is '%s': a window would not be seen; render to a file "
                  "with --headless --screenshot OUT.png",
@@ -60,8 +62,8 @@ static int viz__open(viz__win_t *w, const viz_player_t *p, const viz_window_opts
         SDL_Quit();
         return -1;
     }
-    w->win = SDL_CreateWindow("asynclab replay", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
-                              o->w, o->h, SDL_WINDOW_RESIZABLE);
+    w->win = SDL_CreateWindow(o->live ? "asynclab live" : "asynclab replay", SDL_WINDOWPOS_CENTERED,
+                              SDL_WINDOWPOS_CENTERED, o->w, o->h, SDL_WINDOW_RESIZABLE);
     if (!w->win) {
         snprintf(err, cap, "cannot open a window: %s", SDL_GetError());
         viz__close(w);
@@ -210,17 +212,32 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
     w.timeline->throttle = true;
     bool running = true, bad = false;
     const char *script = o->script;
+    /* Lesson hooks: caption and highlights on screen; playing stops at
+     * markers unless M turned that off. */
+    viz_lesson_t lesson;
+    viz_lesson_init(&lesson);
+    viz_classroom_t cls = viz_classroom_default();
+    cls.presenter = o->presenter;
+    cls.stop_at_markers = !o->through_markers;
+    const viz_window_live_t *live = o->live;
     uint64_t last = SDL_GetTicks64();
     while (running) {
+        if (live && !live->frame(live->self, p))
+            running = false;
         if (script && !viz__script_key(&script, err, cap, &bad))
             running = false;
         SDL_Event e;
         while (SDL_PollEvent(&e)) {
             if (e.type == SDL_QUIT)
                 running = false;
+            else if (e.type == SDL_KEYDOWN && live && live->key(live->self, p, e.key.keysym.sym))
+                continue;
+            else if (e.type == SDL_KEYDOWN && viz_classroom_key(&cls, w.win, e.key.keysym.sym))
+                continue;
             else if (e.type == SDL_KEYDOWN &&
-                     !viz_tl_ui_key(w.timeline, p, e.key.keysym.sym, e.key.keysym.mod) &&
-                     !viz_panels_key(&w.scene->view, e.key.keysym.sym) &&
+                     viz_tl_ui_key(w.timeline, p, e.key.keysym.sym, e.key.keysym.mod))
+                continue;
+            else if (e.type == SDL_KEYDOWN && !viz_panels_key(&w.scene->view, e.key.keysym.sym) &&
                      !viz__key(p, e.key.keysym.sym))
                 running = false;
             else if (viz__timeline_mouse(&w, p, &e))
@@ -229,38 +246,53 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
                 viz__click(&w, e.button.x, e.button.y);
         }
         uint64_t t = SDL_GetTicks64();
-        viz_player_tick(p, (t - last) * 1000000ull);
+        viz_lesson_update(&lesson, p->rec);
+        viz_lesson_tick(&lesson, p, (t - last) * 1000000ull, cls.stop_at_markers);
         last = t;
 
         al_console_snapshot_t *snap = viz_player_snapshot(p);
         if (!snap) {
             snprintf(err, cap, "out of memory");
+            viz_lesson_free(&lesson);
             viz__close(&w);
             return -1;
         }
         snprintf(w.scene->title, sizeof w.scene->title, "%s", o->title ? o->title : "");
-        snprintf(w.scene->status, sizeof w.scene->status, "%s  x%g   event %zu / %zu",
-                 p->playing ? "playing" : "paused", p->speed, p->pos, p->rec->num_events);
-        int ow = o->w, oh = o->h;
-        SDL_GetRendererOutputSize(w.sdl, &ow, &oh);
-        w.scene->timeline = viz_tl_ui_frame(w.timeline, p, ow) == 0 ? w.timeline->model : NULL;
+        if (live)
+            live->status(live->self, p, w.scene->status, sizeof w.scene->status);
+        else
+            snprintf(w.scene->status, sizeof w.scene->status, "%s  x%g   event %zu / %zu%s",
+                     p->playing ? "playing" : "paused", p->speed, p->pos, p->rec->num_events,
+                     cls.stop_at_markers ? "" : "   (not stopping at markers)");
         viz_scene_opts_t so = {.anim_window_ns = (uint64_t)(p->speed * VIZ__ANIM_WALL_NS) + 1};
         viz_scene_build(w.scene, snap, p->motion, &so);
         int prc = viz_panels_update(w.panels, w.scene, p, snap);
+        viz_lesson_apply(&lesson, p->rec, p->pos, w.scene);
         al_console_snapshot_free(snap);
         if (prc != 0) {
             snprintf(err, cap, "out of memory");
+            viz_lesson_free(&lesson);
             viz__close(&w);
             return -1;
         }
 
+        int ow = o->w, oh = o->h;
+        SDL_GetRendererOutputSize(w.sdl, &ow, &oh);
+        float scale;
+        viz_classroom_logical_size(&cls, ow, oh, &ow, &oh, &scale);
+        SDL_RenderSetScale(w.sdl, scale, scale);
+        viz_render_set_classroom(w.render, &cls);
+        w.scene->timeline = viz_tl_ui_frame(w.timeline, p, ow) == 0 ? w.timeline->model : NULL;
         viz_layout_compute(&w.layout, w.scene, ow, oh);
         viz_render_draw(w.render, w.scene, &w.layout);
         SDL_RenderPresent(w.sdl);
+        if (live)
+            live->drawn(live->self, w.scene);
         uint64_t spent = SDL_GetTicks64() - t;
         if (spent < 16)
             SDL_Delay((uint32_t)(16 - spent));
     }
+    viz_lesson_free(&lesson);
     viz__close(&w);
     return bad ? -1 : 0;
 }
