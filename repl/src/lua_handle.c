@@ -54,7 +54,8 @@ static int al_lua_handle_method(lua_State *L)
     return 0;
 }
 
-void al_lua_class_register(lua_State *L, const al_lua_class_t *cls)
+/* Make cls's metatable in L, if it has none yet. */
+static void al_lua_class_make(lua_State *L, const al_lua_class_t *cls)
 {
     if (luaL_getmetatable(L, cls->name) != LUA_TNIL) {
         lua_pop(L, 1);
@@ -111,6 +112,13 @@ void al_lua_class_register(lua_State *L, const al_lua_class_t *cls)
     lua_pop(L, 1);
 }
 
+void al_lua_class_register(lua_State *L, const al_lua_class_t *cls)
+{
+    /* A task state makes it when the first handle of the class arrives. */
+    if (!al_lua_lazy_intact(L))
+        al_lua_class_make(L, cls);
+}
+
 void al_lua_handle_push(lua_State *L, const al_lua_class_t *cls, void *obj)
 {
     al_lua_handle_t *h = lua_newuserdatauv(L, sizeof *h, 1);
@@ -119,7 +127,7 @@ void al_lua_handle_push(lua_State *L, const al_lua_class_t *cls, void *obj)
     h->obj = obj;
     if (luaL_getmetatable(L, cls->name) != LUA_TTABLE) {
         lua_pop(L, 1);
-        al_lua_class_register(L, cls);
+        al_lua_class_make(L, cls);
         luaL_getmetatable(L, cls->name);
     }
     lua_setmetatable(L, -2);

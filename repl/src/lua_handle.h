@@ -49,7 +49,9 @@ typedef struct al_lua_handle {
     void *obj; /* NULL once explicitly closed (e.g. a released guard) */
 } al_lua_handle_t;
 
-/* Make the class's metatable in L (once per state). */
+/* Make the class's metatable in L (once per state); in a task state
+ * (lua_lazy_libs.h) nothing: al_lua_handle_push makes it there, for the
+ * first handle of the class. */
 void al_lua_class_register(lua_State *L, const al_lua_class_t *cls);
 /* Push a new handle for obj, taking over one reference the caller holds.
  * The userdata has one user value slot (nil), for classes that keep a Lua

@@ -226,7 +226,16 @@ static int al_lua_builder_spawn(lua_State *L)
 static int al_lua_builder_new(lua_State *L)
 {
     lua_newtable(L);
-    luaL_getmetatable(L, "asynclab.TaskBuilder");
+    if (luaL_newmetatable(L, "asynclab.TaskBuilder")) { /* the first in this state */
+        lua_createtable(L, 0, 3);
+        lua_pushcfunction(L, al_lua_builder_name);
+        lua_setfield(L, -2, "name");
+        lua_pushcfunction(L, al_lua_builder_spawn);
+        lua_setfield(L, -2, "spawn");
+        lua_pushcfunction(L, al_lua_builder_memory_limit);
+        lua_setfield(L, -2, "memory_limit");
+        lua_setfield(L, -2, "__index");
+    }
     lua_setmetatable(L, -2);
     return 1;
 }
@@ -307,17 +316,6 @@ static void al_lua_part_task(lua_State *L, int rt, int std)
 {
     (void)std;
     al_lua_class_register(L, &al_lua_join_class);
-    if (luaL_newmetatable(L, "asynclab.TaskBuilder")) {
-        lua_createtable(L, 0, 2);
-        lua_pushcfunction(L, al_lua_builder_name);
-        lua_setfield(L, -2, "name");
-        lua_pushcfunction(L, al_lua_builder_spawn);
-        lua_setfield(L, -2, "spawn");
-        lua_pushcfunction(L, al_lua_builder_memory_limit);
-        lua_setfield(L, -2, "memory_limit");
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
     lua_pushcfunction(L, al_lua_rt_spawn);
     lua_setfield(L, rt, "spawn");
     al_lua_lazy_module(L, rt, "task", "rt.task",
@@ -327,6 +325,11 @@ static void al_lua_part_task(lua_State *L, int rt, int std)
                                           {"block_in_place", al_lua_task_block_in_place},
                                           {"id", al_lua_task_id},
                                           {NULL, NULL}});
+}
+
+static void al_lua_part_task_builder(lua_State *L, int rt, int std)
+{
+    (void)std;
     lua_getfield(L, rt, "task");
     al_lua_module(L, "Builder", "rt.task.Builder",
                   (const luaL_Reg[]){{"new", al_lua_builder_new}, {NULL, NULL}});
@@ -439,6 +442,7 @@ typedef struct {
 
 static const al_lua_rt_part_t al_lua_rt_parts[] = {
     {"rt.spawn rt.task", al_lua_part_task},
+    {"rt.task.Builder", al_lua_part_task_builder},
     {"rt.task.JoinSet", al_lua_part_join_set},
     {"rt.task.spawn_local", al_lua_part_spawn_local},
     {"rt.time", al_lua_part_time},
