@@ -75,6 +75,26 @@ in_fresh_task(function()
   assert(rx:recv() == 3)
 end)
 
+-- A handle class gets its metatable in a task state with its first handle
+-- (opening rt.sync.Mutex does not make it), methods found without a table.
+in_fresh_task(function()
+  local Mutex = rt.sync.Mutex
+  local reg = debug.getregistry()
+  assert(reg.Mutex == nil and reg.MutexGuard == nil, "a class made before its first handle")
+  local m = Mutex.new(1)
+  local mt = getmetatable(m)
+  assert(reg.Mutex == mt and type(mt.__index) == "function" and mt.methods == nil)
+  assert(m.no_such_method == nil and tostring(m):find("^Mutex"))
+  local g = m:lock()
+  g.value = g.value + 1
+  g:unlock()
+  assert(m:lock().value == 2)
+  local ok, err = pcall(m.lock, 5)
+  assert(not ok and err:find("Mutex expected", 1, true), err)
+end)
+-- The top level keeps method tables (completion lists them).
+check(type(getmetatable(rt.sync.Mutex.new(0)).methods) == "table")
+
 -- pairs over rt / std / a submodule lists every name the top level has.
 local function keys(t)
   local out = {}
