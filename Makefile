@@ -6,7 +6,8 @@
 #                ASan+UBSan and TSan, a clang build, the trace commands
 #                (test-cli), the Lua suite and the program (test-lua, also under
 #                TSan), and the Lua module in the stock lua5.4 (test-module)
-#   make bench   the C ports of the peer benchmark suite, then the Lua rows (TSV)
+#   make bench   the C ports of the peer benchmark suite, the visualizer's seek
+#                benchmark (10M events), then the Lua rows (TSV)
 #   make fuzz    fuzz the trace reader for FUZZ_SECONDS (libFuzzer, clang)
 #   make clean
 #
@@ -46,7 +47,7 @@ CORE_SRC   := $(sort $(wildcard core/src/*.c))
 CORE_HDR   := $(wildcard core/include/*.h core/src/*.h)
 TEST_SRC   := $(sort $(wildcard tests/core/test_*.c))
 TEST_HDR   := $(wildcard tests/core/*.h tests/tsan/criterion/*.h)
-BENCH_SRC  := $(sort $(wildcard tests/bench/*.c))
+BENCH_SRC  := $(filter-out tests/bench/viz_seek_bench.c,$(sort $(wildcard tests/bench/*.c)))
 BENCH_HDR  := $(wildcard tests/bench/*.h)
 
 # ---- per-variant rules -----------------------------------------------------
@@ -211,9 +212,21 @@ test-lua: $(BUILD)/asan/asynclab $(BUILD)/tsan/asynclab $(BUILD)/pty_drive
 test: test-release check-clang test-asan test-tsan test-cli test-lua test-viz
 	@echo "== all tests passed"
 
-# The C suite, then the Lua layer's rows (tests/bench/lua_bench.lua), same TSV.
-bench: $(BUILD)/release/bench $(BUILD)/release/asynclab $(BUILD)/release/viz_bench
+# The visualizer's seek benchmark (tests/bench/viz_seek_bench.c): the player
+# and its keyframes on 10 million synthetic events; no SDL needed.
+VIZ_SEEK_SRC := viz/src/viz_player.c viz/src/viz_recording.c viz/src/viz_motion.c \
+                viz/src/viz_keyframes.c viz/src/viz_timeline.c
+$(BUILD)/release/viz_seek_bench: tests/bench/viz_seek_bench.c tests/viz/viz_test_synth.h \
+                                 $(VIZ_SEEK_SRC) $(VIZ_HDR) $(BUILD)/release/libasynclab.a $(CORE_HDR)
+	$(CC) $(BASE) $(CFLAGS_release) -Iviz/src -Itests/viz -o $@ $< $(VIZ_SEEK_SRC) \
+	    $(BUILD)/release/libasynclab.a $(LDLIBS)
+
+# The C suite, then the visualizer's seek rows, then the Lua layer's rows
+# (tests/bench/lua_bench.lua), same TSV; then the visualizer's frame rate.
+bench: $(BUILD)/release/bench $(BUILD)/release/asynclab $(BUILD)/release/viz_seek_bench \
+       $(BUILD)/release/viz_bench
 	$(BUILD)/release/bench $(BENCH_FILTER)
+	$(BUILD)/release/viz_seek_bench $(BENCH_FILTER)
 	ASYNCLAB_NO_CONSOLE=$${ASYNCLAB_NO_CONSOLE-1} $(BUILD)/release/asynclab tests/bench/lua_bench.lua $(BENCH_FILTER)
 	@case "viz frame_" in *"$(BENCH_FILTER)"*) SDL_VIDEODRIVER=offscreen $(BUILD)/release/viz_bench ;; esac
 

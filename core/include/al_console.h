@@ -32,6 +32,7 @@
 #define AL_CONSOLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -156,6 +157,17 @@ typedef struct al_console al_console_t;
 int al_console_new(const al_console_config_t *cfg, al_console_t **out);
 void al_console_free(al_console_t *c);
 extern const al_stream_consumer_t al_console_consumer;
+
+/* A deep copy of the model as it is now: fed the same events afterwards,
+ * the copy and c give the same snapshots (the copy has no detail source:
+ * that belongs to whoever set it on c); either can be freed first. Used to
+ * keep keyframes of a replay (the visualizer's fast seeking). Errors:
+ * AL_EINVAL, AL_ENOMEM. */
+int al_console_clone(al_console_t *c, al_console_t **out);
+/* About how many bytes the model holds (the struct, its tables, strings and
+ * histograms; a histogram shared with copies counts its share): about what
+ * a clone costs now and will cost as the two drift apart. */
+size_t al_console_memory(al_console_t *c);
 
 /* Follow a live runtime: start its stream if none runs (al_stream_of) and
  * subscribe a new model. The model is fed until the stream stops; free it

@@ -7,6 +7,7 @@
  * retention limits, then their slots are reused. Run queues are doubly linked
  * lists threaded through the task slots (q_prev / q_next).
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,58 @@
 #include "al_error.h"
 #include "al_future.h"
 #include "al_task.h"
+
+/* ---- shared histograms (copy on write, see al_console_internal.h) ------------------------ */
+
+typedef struct {
+    al_histogram_t h; /* first: a pointer to it is a pointer to the block */
+    atomic_uint refs;
+} al__shist_t;
+
+al_histogram_t *al__hist_new(void)
+{
+    al__shist_t *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    atomic_init(&b->refs, 1);
+    return &b->h;
+}
+
+al_histogram_t *al__hist_ref(al_histogram_t *h)
+{
+    if (h)
+        atomic_fetch_add_explicit(&((al__shist_t *)h)->refs, 1, memory_order_relaxed);
+    return h;
+}
+
+void al__hist_unref(al_histogram_t *h)
+{
+    if (h && atomic_fetch_sub_explicit(&((al__shist_t *)h)->refs, 1, memory_order_acq_rel) == 1)
+        free(h);
+}
+
+bool al__hist_own(al_histogram_t **h)
+{
+    if (!*h)
+        return (*h = al__hist_new()) != NULL;
+    if (atomic_load_explicit(&((al__shist_t *)*h)->refs, memory_order_acquire) == 1)
+        return true;
+    al_histogram_t *mine = al__hist_new();
+    if (!mine)
+        return false;
+    *mine = **h;
+    al__hist_unref(*h);
+    *h = mine;
+    return true;
+}
+
+size_t al__hist_share(const al_histogram_t *h)
+{
+    if (!h)
+        return 0;
+    unsigned refs = atomic_load_explicit(&((al__shist_t *)h)->refs, memory_order_relaxed);
+    return sizeof(al__shist_t) / (refs ? refs : 1);
+}
 
 /* ---- strings ---------------------------------------------------------------------------- */
 
@@ -76,8 +129,8 @@ static void al__task_release(al_console_t *c, uint32_t slot)
 {
     al__ctask_t *t = &c->tasks[slot];
     al__idmap_del(&c->task_ids, t->id);
-    free(t->poll_h);
-    free(t->sched_h);
+    al__hist_unref(t->poll_h);
+    al__hist_unref(t->sched_h);
     memset(t, 0, sizeof *t);
     t->q_next = c->free_task;
     c->free_task = slot;
@@ -271,9 +324,7 @@ static void al__stop_waiting(al_console_t *c, al__ctask_t *t, uint64_t ts, bool 
             if (r->waiters > 0)
                 r->waiters--;
             if (acquired && ts >= t->waiting_since_ns) {
-                if (!r->wait_h)
-                    r->wait_h = calloc(1, sizeof *r->wait_h);
-                if (r->wait_h)
+                if (al__hist_own(&r->wait_h))
                     al_histogram_record(r->wait_h, ts - t->waiting_since_ns);
             }
         }
@@ -348,7 +399,7 @@ static void al__res_drop(al_console_t *c, al__cres_t *r)
             c->dropped_tail = AL__NIL;
         c->dropped_len--;
         al__idmap_del(&c->res_ids, o->id);
-        free(o->wait_h);
+        al__hist_unref(o->wait_h);
         memset(o, 0, sizeof *o);
         o->drop_next = c->free_res;
         c->free_res = old;
@@ -381,9 +432,7 @@ static void al__holder_remove(al__cres_t *r, uint64_t task)
 
 static void al__record(al_histogram_t **h, uint64_t ns)
 {
-    if (!*h)
-        *h = calloc(1, sizeof **h);
-    if (*h)
+    if (al__hist_own(h))
         al_histogram_record(*h, ns);
 }
 
@@ -795,11 +844,11 @@ void al_console_free(al_console_t *c)
         free(c->strings[i]);
     free(c->strings);
     for (uint32_t i = 0; i < c->num_task_slots; i++) {
-        free(c->tasks[i].poll_h);
-        free(c->tasks[i].sched_h);
+        al__hist_unref(c->tasks[i].poll_h);
+        al__hist_unref(c->tasks[i].sched_h);
     }
     for (uint32_t i = 0; i < c->num_res_slots; i++)
-        free(c->res[i].wait_h);
+        al__hist_unref(c->res[i].wait_h);
     free(c->tasks);
     free(c->res);
     free(c->workers);

@@ -98,6 +98,23 @@ struct al_console {
     void *detail_ctx;
 };
 
+/* Histograms are shared between a model and its copies (al_console_clone)
+ * and copied on write: a copy costs a reference, not 552 bytes, and a model
+ * that records into a shared histogram first takes a private copy of it.
+ * The counter is atomic because copies live under their own locks; a
+ * histogram with one reference belongs to the one model holding it, whose
+ * lock the writer holds, so nobody can take a new reference meanwhile. */
+/* A new, empty histogram with one reference; NULL when out of memory. */
+al_histogram_t *al__hist_new(void);
+al_histogram_t *al__hist_ref(al_histogram_t *h);
+/* Drop a reference (NULL is fine); the last one frees it. */
+void al__hist_unref(al_histogram_t *h);
+/* Make *h a histogram this model alone holds (new if NULL); false when out
+ * of memory. */
+bool al__hist_own(al_histogram_t **h);
+/* Bytes of h charged to one holder: its size over its references. */
+size_t al__hist_share(const al_histogram_t *h);
+
 /* Apply one event (the caller holds the lock or owns the model). */
 void al__console_apply(al_console_t *c, const al_trace_event_t *ev);
 void al__console_header(al_console_t *c, const al_stream_header_t *h);

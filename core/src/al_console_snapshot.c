@@ -174,6 +174,9 @@ al_console_snapshot_t *al__console_snapshot_locked(al_console_t *c, uint64_t now
     qsort(s->resources, s->num_resources, sizeof *s->resources, al__cmp_res);
 
     uint64_t *ids = arena->ids;
+    /* A worker seen in no event yet has been in its state since recording
+     * began (the first event, or the stream's clock base). */
+    uint64_t since_start = c->start_ns ? c->start_ns : c->header.clock_base_ns;
     uint64_t observed = now > c->start_ns ? now - c->start_ns : 0;
     s->num_workers = c->num_workers;
     for (uint32_t i = 0; i < c->num_workers; i++) {
@@ -182,7 +185,8 @@ al_console_snapshot_t *al__console_snapshot_locked(al_console_t *c, uint64_t now
         *o = (al_console_worker_t){.state = w->state,
                                    .block_kind = w->block_kind,
                                    .block_detail = w->block_detail,
-                                   .state_since_ns = w->state_since_ns,
+                                   .state_since_ns =
+                                       w->state_since_ns ? w->state_since_ns : since_start,
                                    .current_task = w->current,
                                    .lifo_task = w->lifo != AL__NIL ? c->tasks[w->lifo].id : 0,
                                    .polls = w->polls,

@@ -2,6 +2,7 @@
  * al_idmap.c — see al_idmap.h.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "al_idmap.h"
 
@@ -98,4 +99,22 @@ void al__idmap_del(al__idmap_t *m, uint64_t id)
     }
     m->keys[i] = 0;
     m->len--;
+}
+
+bool al__idmap_clone(al__idmap_t *dst, const al__idmap_t *src)
+{
+    *dst = (al__idmap_t){0};
+    if (src->cap == 0)
+        return true;
+    dst->keys = malloc(src->cap * sizeof *dst->keys);
+    dst->vals = malloc(src->cap * sizeof *dst->vals);
+    if (!dst->keys || !dst->vals) {
+        al__idmap_free(dst);
+        return false;
+    }
+    memcpy(dst->keys, src->keys, src->cap * sizeof *dst->keys);
+    memcpy(dst->vals, src->vals, src->cap * sizeof *dst->vals);
+    dst->cap = src->cap;
+    dst->len = src->len;
+    return true;
 }

@@ -22,5 +22,8 @@ bool al__idmap_get(const al__idmap_t *m, uint64_t id, uint32_t *val);
 /* Insert or replace. False when out of memory. */
 bool al__idmap_put(al__idmap_t *m, uint64_t id, uint32_t val);
 void al__idmap_del(al__idmap_t *m, uint64_t id);
+/* dst becomes an independent copy of src (dst's old contents are not freed).
+ * False when out of memory (dst is then empty). */
+bool al__idmap_clone(al__idmap_t *dst, const al__idmap_t *src);
 
 #endif

@@ -257,6 +257,19 @@ Test(console, a_detail_source_annotates_snapshots_and_dumps)
     al_console_free(f.c);
 }
 
+Test(console, a_worker_without_events_is_in_its_state_since_the_recording_began)
+{
+    feed_t f = {0};
+    feed_start(&f, 2);
+    ev(&f, 1000, AL_EV_TASK_SPAWN, -1, 1, 0, AL_TASK_ASYNC, 0);
+    ev(&f, 1100, AL_EV_POLL_BEGIN, 0, 1, 0, 0, 0);
+    al_console_snapshot_t *s = al_console_snapshot(f.c, 5000);
+    cr_assert_eq(s->workers[1].state_since_ns, 1000, "since the first event, not since boot");
+    cr_assert_eq(s->workers[0].state_since_ns, 1100);
+    al_console_snapshot_free(s);
+    al_console_free(f.c);
+}
+
 Test(console, histogram_quantiles_are_within_a_bucket)
 {
     al_histogram_t h;

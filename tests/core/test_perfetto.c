@@ -302,6 +302,7 @@ Test(perfetto, captions_and_markers_are_instants)
                   "i t1 @1200 lesson \"marker: blocked\" s=t {\"name\":\"blocked\",\"task\":0}\n"
                   "i t1 @1300 lesson \"caption cleared\" s=t {\"task\":0,\"text\":\"\"}\n");
     json_decref(root);
+    free(o.buf);
 }
 
 Test(perfetto, user_spans_nest_or_become_async_slices)

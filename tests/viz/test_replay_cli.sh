@@ -132,6 +132,33 @@ expect 0 "closed at event $N of $N, .* paused, x1000$" -- keys "Space Up Up Up U
 expect 0 "closed at event 1 of $N, .* x4$" -- keys "+ + Right" --speed 1 --size 200x100
 expect 0 "closed at event 3 of $N" -- keys "Right Right Right" --at 0 --size 64x48
 expect 1 "unknown key 'Bogus' in the key script" -- keys "Right Bogus"
+# The timeline's keys: K cycles the jump kind (lint, steal, park, block, ...),
+# N / Shift+N jump to the next / previous event of that kind; Z X [ ] 0 zoom
+# and pan without moving the player.
+STEAL_AT=$("$ASYNCLAB" trace log --filter steal "$T" | awk '/STEAL/ { t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t); print substr(t, 1, 7); exit }')
+BLOCK_AT=$("$ASYNCLAB" trace log --filter block "$T" | awk '/BLOCK_BEGIN/ { t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t); print substr(t, 1, 7); exit }')
+expect 0 "closed at event [1-9][0-9]* of $N, ${STEAL_AT}[0-9]* s, paused" -- keys "K N Z Z X [ ] 0"
+expect 0 "closed at event [1-9][0-9]* of $N, ${BLOCK_AT}[0-9]* s, paused" -- keys "K K K N"
+B1=$(keys "K K K N" 2>&1 | sed -n 's/.*closed at event \([0-9]*\) .*/\1/p')
+expect 0 "closed at event $B1 of $N" -- keys "K K K N N Shift+N"
+expect 0 "closed at event 0 of $N" -- keys "Shift+N"
+
+# --at event:N, --zoom, --no-timeline
+expect 0 "scene at .*, 5 events" -- "$ASYNCLAB" replay "$T" --headless --at event:5
+expect 0 "scene at .*, $N events" -- "$ASYNCLAB" replay "$T" --headless --at event:99999999
+expect 2 "--at event:N wants a count of events" -- "$ASYNCLAB" replay "$T" --headless --at event:x
+expect 2 "--at event:N wants a count of events" -- "$ASYNCLAB" replay "$T" --headless --at event:-1
+expect 2 "--zoom wants the timeline's width in seconds" -- "$ASYNCLAB" replay "$T" --zoom 0 --headless
+expect 2 "--zoom wants the timeline's width in seconds" -- "$ASYNCLAB" replay "$T" --zoom
+expect 2 "--keyframe-mb wants mebibytes" -- "$ASYNCLAB" replay "$T" --keyframe-mb 0 --headless
+expect 0 "closed at event 1 of $N" -- keys "End Home Right" --keyframe-mb 1
+expect 0 "wrote $DIR/timeline.png \(1280x800\)" -- \
+    "$ASYNCLAB" replay "$T" --screenshot "$DIR/timeline.png" --at "$AT" --zoom 0.7
+expect_png "$DIR/timeline.png" 1280x800
+expect 0 "wrote" -- "$ASYNCLAB" replay "$T" --screenshot "$DIR/no-timeline.png" --at "$AT" --no-timeline
+expect_png "$DIR/no-timeline.png" 1280x800
+checks=$((checks + 1))
+cmp -s "$DIR/timeline.png" "$DIR/no-timeline.png" && fail "--no-timeline drew the same picture"
 
 # ---- damaged, empty and foreign files ----
 size=$(stat -c %s "$T")

@@ -5,6 +5,7 @@
 
 #include "viz_layout.h"
 #include "viz_panel_layout.h"
+#include "viz_timeline_view.h"
 
 static int viz__clamp(int v, int lo, int hi)
 {
@@ -193,6 +194,12 @@ void viz_layout_compute(viz_layout_t *l, const viz_scene_t *s, int w, int h)
     if (h >= 300 && w >= 300) {
         l->footer = viz__rect(0, h - line - 2, w, line + 2);
         bottom = h - line - 2;
+    }
+    if (s->timeline) { /* the timeline band above the footer (viz_timeline_view.h) */
+        uint32_t tracks = s->num_workers + s->blocking_threads;
+        int band = viz_tl_band_height(tracks, w, bottom - top, line);
+        l->timeline = viz__rect(0, bottom - band, w, band);
+        bottom -= band;
     }
     int m = w >= 400 && h >= 200 ? 8 : w >= 100 && h >= 50 ? 2 : 0;
     viz_rect_t body = viz__rect(m, top + m, w - 2 * m, bottom - top - 2 * m);

@@ -64,6 +64,7 @@ typedef struct viz_layout {
     int font_px; /* VIZ_FONT_PX or VIZ_FONT_SMALL_PX */
     int line_h;  /* one line of text */
     viz_rect_t header, lanes, side, footer;
+    viz_rect_t timeline; /* the timeline band at the bottom (h == 0: none) */
     viz_rect_t lanes_head; /* column headings above the lanes (h == 0: none) */
     int cols, rows;
     uint32_t num_lanes;

@@ -19,6 +19,7 @@
 #include "viz_recording.h"
 #include "viz_scene.h"
 #include "viz_shot.h"
+#include "viz_timeline_input.h"
 #include "viz_window.h"
 
 /* Motions within this much trace time before --at are drawn in a headless
@@ -38,14 +39,21 @@ void viz_usage(FILE *out)
                  "                                     the whole recording as PNG frames\n"
                  "                                     DIR/frame-00001.png ... (then ffmpeg\n"
                  "                                     makes a video; the command is printed)\n"
-                 "  options: --at SECONDS since the recording started, or --at marker:NAME\n"
-                 "           (just after rt.viz.marker(NAME)); --size WxH (1280x800);\n"
+                 "  options: --at SECONDS since the recording started, --at event:N (after\n"
+                 "           the first N events) or --at marker:NAME (just after\n"
+                 "           rt.viz.marker(NAME)); --size WxH (1280x800);\n"
                  "           --speed X trace seconds per second in the window;\n"
                  "           --panel opens the console panel (Tab in the window);\n"
                  "           --select task:ID | worker:N | resource:ID selects (a click);\n"
                  "           --presenter large, high-contrast drawing for a projector (key P);\n"
                  "           --legend the key and colour legend in a screenshot (key ?);\n"
-                 "           --through-markers playing does not stop at lesson markers (key M)\n"
+                 "           --through-markers playing does not stop at lesson markers (key M);\n"
+                 "           --zoom SECONDS the timeline's window (default: a quarter of the\n"
+                 "           recording); --no-timeline leaves the timeline band out of\n"
+                 "           pictures; --keyframe-mb N the memory for seek keyframes (256)\n"
+                 "  timeline keys: Z/X zoom, [ ] pan, 0 follow the playhead, N / Shift+N next /\n"
+                 "           previous event of a kind, K the kind (lint steal park block panic\n"
+                 "           any); drag on the scrub slider seeks\n"
                  "Exit status: 0 ok, 1 damaged trace (what came before is shown),\n"
                  "2 bad usage or unreadable file.\n");
 }
@@ -53,10 +61,12 @@ void viz_usage(FILE *out)
 typedef struct {
     const char *file, *screenshot, *frames;
     const char *at_marker; /* --at marker:NAME */
-    bool headless, have_at;
+    bool headless, have_at, at_event, no_timeline;
     bool presenter, legend; /* --presenter, --legend (viz_classroom.h) */
     bool through_markers;   /* --through-markers: playing does not stop at them */
-    double at, speed, fps;
+    double at, speed, fps, zoom;
+    size_t at_n;
+    double keyframe_mb;
     int w, h;
     viz_view_t view; /* --panel, --select */
 } viz__args_t;
@@ -101,6 +111,23 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
             a->legend = true;
         } else if (strcmp(o, "--through-markers") == 0) {
             a->through_markers = true;
+        } else if (strcmp(o, "--no-timeline") == 0) {
+            a->no_timeline = true;
+        } else if (strcmp(o, "--keyframe-mb") == 0) {
+            if (!v || !viz__number(v, &a->keyframe_mb) || a->keyframe_mb < 1 ||
+                a->keyframe_mb > 1048576) {
+                fprintf(stderr, "asynclab replay: --keyframe-mb wants mebibytes for seek "
+                                "keyframes (1 to 1048576), e.g. --keyframe-mb 512\n");
+                return 2;
+            }
+            i++;
+        } else if (strcmp(o, "--zoom") == 0) {
+            if (!v || !viz__number(v, &a->zoom) || a->zoom < 1e-6 || a->zoom > 3600) {
+                fprintf(stderr, "asynclab replay: --zoom wants the timeline's width in seconds "
+                                "(1e-6 to 3600), e.g. --zoom 0.05\n");
+                return 2;
+            }
+            i++;
         } else if (strcmp(o, "--screenshot") == 0 || strcmp(o, "--at") == 0 ||
                    strcmp(o, "--size") == 0 || strcmp(o, "--speed") == 0 ||
                    strcmp(o, "--frames") == 0 || strcmp(o, "--fps") == 0) {
@@ -120,6 +147,19 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
                             v);
                     return 2;
                 }
+            } else if (strcmp(o, "--at") == 0 && strncmp(v, "event:", 6) == 0) {
+                char *end;
+                errno = 0;
+                unsigned long long n = strtoull(v + 6, &end, 10);
+                if (end == v + 6 || *end || errno || v[6] == '-') {
+                    fprintf(stderr,
+                            "asynclab replay: --at event:N wants a count of events (e.g. "
+                            "--at event:1000), not '%s'\n",
+                            v);
+                    return 2;
+                }
+                a->at_n = (size_t)n;
+                a->at_event = a->have_at = true;
             } else if (strcmp(o, "--at") == 0 && strncmp(v, "marker:", 7) == 0) {
                 if (!v[7]) {
                     fprintf(stderr, "asynclab replay: --at marker:NAME needs a marker name\n");
@@ -221,6 +261,23 @@ static const char *viz__basename(const char *path)
     return slash && slash[1] ? slash + 1 : path;
 }
 
+/* The timeline band for a picture of w pixels at the player's now (--zoom
+ * sets its window). */
+static int viz__timeline(viz_player_t *p, const viz__args_t *a, viz_tl_ui_t **out)
+{
+    viz_tl_ui_t *tl;
+    if (viz_tl_ui_new(p->rec, &tl) != 0)
+        return -1;
+    if (a->zoom > 0)
+        tl->view.span_ns = (uint64_t)(a->zoom * 1e9);
+    if (viz_tl_ui_frame(tl, p, a->w) != 0) {
+        viz_tl_ui_free(tl);
+        return -1;
+    }
+    *out = tl;
+    return 0;
+}
+
 /* --frames: one PNG per 1/fps second of playback at `speed` trace seconds
  * per second, from the start (or --at) to the end; progress on stderr. */
 static int viz__frames(viz_player_t *p, const viz__args_t *a, const viz_lesson_t *lesson)
@@ -256,6 +313,9 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a, const viz_lesson_t
     scene->view = a->view;
     int rc = 0;
     bool tty = isatty(2);
+    viz_tl_ui_t *tl = NULL;
+    if (!a->no_timeline && viz__timeline(p, a, &tl) == 0)
+        scene->timeline = tl->model;
     for (size_t i = 0; i < n && rc == 0; i++) {
         uint64_t ts = start + (uint64_t)((double)i * step_ns);
         al_console_snapshot_t *snap = NULL;
@@ -267,6 +327,8 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a, const viz_lesson_t
         snprintf(scene->title, sizeof scene->title, "%s", viz__basename(a->file));
         snprintf(scene->status, sizeof scene->status, "event %zu / %zu", p->pos,
                  p->rec->num_events);
+        if (tl && viz_tl_ui_frame(tl, p, a->w) != 0)
+            scene->timeline = NULL;
         viz_scene_opts_t so = {.anim_window_ns = (uint64_t)step_ns};
         viz_scene_build(scene, snap, p->motion, &so);
         rc = viz_panels_update(panels, scene, p, snap) != 0;
@@ -291,6 +353,7 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a, const viz_lesson_t
     if (tty)
         fprintf(stderr, "\n");
     viz_scene_free(scene);
+    viz_tl_ui_free(tl);
     viz_panels_free(panels);
     if (rc == 0)
         fprintf(stderr,
@@ -312,6 +375,9 @@ static int viz__headless(viz_player_t *p, const viz__args_t *a, const viz_lesson
     }
     snprintf(scene->title, sizeof scene->title, "%s", viz__basename(a->file));
     snprintf(scene->status, sizeof scene->status, "event %zu / %zu", p->pos, p->rec->num_events);
+    viz_tl_ui_t *tl = NULL;
+    if (a->screenshot && !a->no_timeline && viz__timeline(p, a, &tl) == 0)
+        scene->timeline = tl->model;
     viz_scene_opts_t so = {.anim_window_ns = VIZ__HEADLESS_ANIM_NS};
     scene->view = a->view;
     viz_scene_build(scene, snap, p->motion, &so);
@@ -323,6 +389,7 @@ static int viz__headless(viz_player_t *p, const viz__args_t *a, const viz_lesson
     if (rc != 0) {
         fprintf(stderr, "asynclab replay: out of memory\n");
         viz_scene_free(scene);
+        viz_tl_ui_free(tl);
         return 1;
     }
     if (a->screenshot) {
@@ -342,6 +409,7 @@ static int viz__headless(viz_player_t *p, const viz__args_t *a, const viz_lesson
         viz_lesson_print(scene, stdout);
     }
     viz_scene_free(scene);
+    viz_tl_ui_free(tl);
     return rc;
 }
 
@@ -366,7 +434,7 @@ int viz_main(int argc, char **argv)
         return status;
     }
     viz_player_t *p;
-    if (viz_player_new(rec, &p) != 0) {
+    if (viz_player_new_with(rec, (size_t)(a.keyframe_mb * 1048576), 0, &p) != 0) {
         fprintf(stderr, "asynclab replay: out of memory\n");
         viz_recording_free(rec);
         return 2;
@@ -393,6 +461,8 @@ int viz_main(int argc, char **argv)
     }
     if (a.at_marker)
         rc = viz_player_seek_event(p, marker_pos);
+    else if (a.at_event)
+        rc = viz_player_seek_event(p, a.at_n);
     else if (a.have_at)
         rc = viz_player_seek_seconds(p, a.at);
     else if (a.headless)
@@ -408,6 +478,25 @@ int viz_main(int argc, char **argv)
             status = 1;
     } else {
         char err[512];
+        /* Keyframes for the whole recording first, so that any seek in the
+         * window is quick (viz_keyframes.h). */
+        if (rec->num_events > 2 * (size_t)p->keyframes.interval) {
+            if (rec->num_events > 1000000)
+                fprintf(stderr, "asynclab replay: indexing %zu events for seeking...\n",
+                        rec->num_events);
+            if (viz_player_build_keyframes(p) != 0) {
+                fprintf(stderr, "asynclab replay: out of memory for keyframes: seeking back "
+                                "replays from the start\n");
+            } else if (rec->num_events > 1000000) {
+                viz_player_memory_t m;
+                viz_player_memory(p, &m);
+                fprintf(stderr,
+                        "asynclab replay: %zu keyframes, one every %zu events, %.1f MiB "
+                        "(--keyframe-mb %.0f)\n",
+                        m.keyframes, m.interval, m.keyframe_bytes / 1048576.0,
+                        m.budget / 1048576.0);
+            }
+        }
         viz_window_opts_t wo = {.w = a.w,
                                 .h = a.h,
                                 .title = viz__basename(a.file),

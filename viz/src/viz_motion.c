@@ -52,6 +52,30 @@ void viz_motion_log_free(viz_motion_log_t *m)
     free(m);
 }
 
+int viz_motion_log_clone(const viz_motion_log_t *m, viz_motion_log_t **out)
+{
+    viz_motion_log_t *c = malloc(sizeof *c);
+    if (!c)
+        return AL_ENOMEM;
+    *c = *m;
+    c->blocking = NULL;
+    if (m->num_blocking) {
+        c->blocking = malloc(m->num_blocking * sizeof *c->blocking);
+        if (!c->blocking) {
+            free(c);
+            return AL_ENOMEM;
+        }
+        memcpy(c->blocking, m->blocking, m->num_blocking * sizeof *c->blocking);
+    }
+    *out = c;
+    return 0;
+}
+
+size_t viz_motion_log_memory(const viz_motion_log_t *m)
+{
+    return sizeof *m + m->num_blocking * sizeof *m->blocking;
+}
+
 static void viz__add(viz_motion_log_t *m, const viz_motion_t *mv)
 {
     m->ring[m->written++ % VIZ_MOTION_RING] = *mv;

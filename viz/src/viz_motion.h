@@ -58,6 +58,10 @@ typedef struct viz_motion_log viz_motion_log_t;
 int viz_motion_log_new(viz_motion_log_t **out);
 void viz_motion_log_free(viz_motion_log_t *m);
 extern const al_stream_consumer_t viz_motion_consumer;
+/* An independent copy (the player's keyframes). Errors: AL_ENOMEM. */
+int viz_motion_log_clone(const viz_motion_log_t *m, viz_motion_log_t **out);
+/* The bytes it holds. */
+size_t viz_motion_log_memory(const viz_motion_log_t *m);
 
 /* The motions with after_ns < ts_ns <= until_ns, oldest first; at most max
  * (the newest ones). Returns how many were written. */

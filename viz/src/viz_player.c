@@ -31,28 +31,91 @@ static int viz__reset(viz_player_t *p)
     return 0;
 }
 
-/* Feed events [p->pos, to). */
+/* Feed events [p->pos, to), stopping at each keyframe boundary to keep a
+ * keyframe there (a failed copy only costs speed later). */
 static void viz__forward(viz_player_t *p, size_t to)
 {
-    if (to <= p->pos)
-        return;
-    viz_recording_feed(p->rec, false, p->pos, to, &al_console_consumer, p->console);
-    viz_recording_feed(p->rec, false, p->pos, to, &viz_motion_consumer, p->motion);
-    p->pos = to;
+    while (p->pos < to) {
+        size_t iv = p->keyframes.interval;
+        size_t next = (p->pos / iv + 1) * iv;
+        if (next > to)
+            next = to;
+        viz_recording_feed(p->rec, false, p->pos, next, &al_console_consumer, p->console);
+        viz_recording_feed(p->rec, false, p->pos, next, &viz_motion_consumer, p->motion);
+        p->pos = next;
+        if (viz_keyframes_wants(&p->keyframes, p->pos))
+            (void)viz_keyframes_add(&p->keyframes, p->pos, p->console, p->motion);
+    }
 }
 
-/* Make exactly [0, to) applied. */
+/* Models as of keyframe k (copies: the keyframe stays as it is). */
+static int viz__restore(viz_player_t *p, const viz_keyframe_t *k)
+{
+    al_console_t *c;
+    viz_motion_log_t *m;
+    int rc = al_console_clone(k->console, &c);
+    if (rc != 0)
+        return rc;
+    if ((rc = viz_motion_log_clone(k->motion, &m)) != 0) {
+        al_console_free(c);
+        return rc;
+    }
+    viz__drop_models(p);
+    p->console = c;
+    p->motion = m;
+    p->pos = k->pos;
+    /* Strings and drop counts that arrived after the keyframe was taken (a
+     * live recording grows): the same tables a reset would feed. */
+    viz_recording_feed(p->rec, true, 0, 0, &al_console_consumer, p->console);
+    return 0;
+}
+
+/* Make exactly [0, to) applied: from the nearest keyframe at or before to
+ * when that saves replaying, else from where we are or from the start. */
 static int viz__goto(viz_player_t *p, size_t to)
 {
     if (to > p->rec->num_events)
         to = p->rec->num_events;
-    if (to < p->pos || !p->console) {
-        int rc = viz__reset(p);
+    bool back = to < p->pos || !p->console;
+    const viz_keyframe_t *k = viz_keyframes_find(&p->keyframes, to);
+    int rc = 0;
+    if (k && (back || k->pos > p->pos))
+        rc = viz__restore(p, k);
+    else if (back)
+        rc = viz__reset(p);
+    if (rc != 0)
+        return rc;
+    viz__forward(p, to);
+    return 0;
+}
+
+int viz_player_build_keyframes(viz_player_t *p)
+{
+    size_t here = p->pos;
+    const viz_keyframe_t *last = p->keyframes.n ? &p->keyframes.k[p->keyframes.n - 1] : NULL;
+    if (last && last->pos > p->pos) {
+        int rc = viz__restore(p, last);
         if (rc != 0)
             return rc;
     }
-    viz__forward(p, to);
-    return 0;
+    viz__forward(p, p->rec->num_events);
+    int rc = viz__goto(p, here);
+    viz_keyframes_enforce(&p->keyframes);
+    return rc;
+}
+
+void viz_player_memory(viz_player_t *p, viz_player_memory_t *out)
+{
+    viz_keyframes_enforce(&p->keyframes);
+    *out = (viz_player_memory_t){
+        .keyframes = p->keyframes.n,
+        .interval = p->keyframes.interval,
+        .keyframe_bytes = p->keyframes.bytes,
+        .budget = p->keyframes.budget,
+        .model_bytes = (p->console ? al_console_memory(p->console) : 0) +
+                       (p->motion ? viz_motion_log_memory(p->motion) : 0),
+        .recording_bytes = p->rec->cap_events * sizeof *p->rec->events,
+    };
 }
 
 uint64_t viz_player_start_ns(const viz_player_t *p)
@@ -68,10 +131,17 @@ uint64_t viz_player_end_ns(const viz_player_t *p)
 
 int viz_player_new(const viz_recording_t *rec, viz_player_t **out)
 {
+    return viz_player_new_with(rec, 0, 0, out);
+}
+
+int viz_player_new_with(const viz_recording_t *rec, size_t budget, size_t interval,
+                        viz_player_t **out)
+{
     viz_player_t *p = calloc(1, sizeof *p);
     if (!p)
         return AL_ENOMEM;
     p->rec = rec;
+    viz_keyframes_init(&p->keyframes, budget, interval);
     p->speed = 1.0;
     int rc = viz__reset(p);
     if (rc != 0) {
@@ -88,6 +158,7 @@ void viz_player_free(viz_player_t *p)
     if (!p)
         return;
     viz__drop_models(p);
+    viz_keyframes_clear(&p->keyframes);
     free(p);
 }
 

@@ -3,9 +3,12 @@
  * model (al_console.h) and the motion log (viz_motion.h) fed with the events
  * up to "now", with play / pause, speed, single steps both ways and seeking.
  *
- * Forward moves feed the models the next events; backward moves rebuild
- * them from the start of the recording (so a step back costs a replay of the
- * prefix; fine for recordings of a few million events).
+ * Forward moves feed the models the next events. The player keeps
+ * keyframes (viz_keyframes.h: copies of the models every `interval` events,
+ * memory bounded) as it passes them; a backward move, or a jump far ahead,
+ * restores the nearest keyframe at or before the target and replays only
+ * the events after it. viz_player_build_keyframes makes them all at once
+ * (one pass over the recording), so that any seek is quick from the start.
  *
  * Times are the stream clock (CLOCK_MONOTONIC ns, as in the events); "now"
  * stays between the recording's clock base and its last event.
@@ -18,6 +21,7 @@
 #include <stdint.h>
 
 #include "al_console.h"
+#include "viz_keyframes.h"
 #include "viz_motion.h"
 #include "viz_recording.h"
 
@@ -29,11 +33,30 @@ typedef struct viz_player {
     uint64_t now_ns; /* the moment shown */
     bool playing;
     double speed; /* trace seconds per wall-clock second */
+    viz_keyframes_t keyframes;
 } viz_player_t;
 
-/* A player at the start of rec (no event applied), paused, speed 1.
- * Errors: AL_ENOMEM. */
+/* What the player's seeking costs in memory. */
+typedef struct viz_player_memory {
+    size_t keyframes;       /* how many */
+    size_t interval;        /* events between them */
+    size_t keyframe_bytes;  /* held by them */
+    size_t budget;          /* their limit */
+    size_t model_bytes;     /* the live console model + motion log */
+    size_t recording_bytes; /* the events held */
+} viz_player_memory_t;
+
+/* A player at the start of rec (no event applied), paused, speed 1, with
+ * the default keyframe budget. Errors: AL_ENOMEM. */
 int viz_player_new(const viz_recording_t *rec, viz_player_t **out);
+/* The same with a keyframe budget in bytes and a first interval in events
+ * (0: the defaults of viz_keyframes.h). */
+int viz_player_new_with(const viz_recording_t *rec, size_t budget, size_t interval,
+                        viz_player_t **out);
+/* Make every keyframe the recording allows (one pass over it), then come
+ * back to the current position. Errors: AL_ENOMEM. */
+int viz_player_build_keyframes(viz_player_t *p);
+void viz_player_memory(viz_player_t *p, viz_player_memory_t *out);
 void viz_player_free(viz_player_t *p);
 
 /* Apply exactly events [0, pos) (clamped to the recording); now becomes the

@@ -827,6 +827,8 @@ static void viz__legend(viz_render_t *r, const viz_layout_t *l)
         {"\xe2\x86\x90 \xe2\x86\x92", "one event back / forward"},
         {"+ \xe2\x88\x92", "faster / slower"},
         {"Home / End", "the start / the end"},
+        {"Z X  [ ]  0", "timeline: zoom, pan, follow the playhead"},
+        {"N / Shift+N, K", "next / previous event of a kind; the kind"},
         {"M", "stop at lesson markers (on / off)"},
         {"P", "presenter mode: large, high contrast"},
         {"F11", "fullscreen"},
@@ -897,6 +899,7 @@ void viz_render_draw(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *
     viz_render_highlights(r, s, l);
     viz_render_deadlock(r, s, l);
     viz__motions(r, s, l);
+    viz_render_timeline(r, s, l);
     viz_render_panel(r, s, l);
     viz__footer(r, s, l);
     char missing[160];

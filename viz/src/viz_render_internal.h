@@ -1,7 +1,8 @@
 /*
  * viz_render_internal.h — the drawing helpers of viz_render.c, for the
  * other parts of the renderer (viz_render_panel.c: the console panel and
- * metrics strip; viz_render_select.c: highlights, the deadlock loop). Not
+ * metrics strip; viz_render_select.c: highlights, the deadlock loop;
+ * viz_render_timeline.c: the timeline band and scrub slider). Not
  * for use outside viz_render*.c.
  */
 #ifndef VIZ_RENDER_INTERNAL_H
@@ -38,5 +39,8 @@ void viz_render_highlights(viz_render_t *r, const viz_scene_t *s, const viz_layo
 void viz_render_deadlock(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l);
 void viz_render_panel(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l);
 void viz_render_metrics(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l);
+/* The timeline band and scrub slider (viz_render_timeline.c), when the
+ * scene has a timeline model and the layout a band for it. */
+void viz_render_timeline(viz_render_t *r, const viz_scene_t *s, const viz_layout_t *l);
 
 #endif

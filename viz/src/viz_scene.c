@@ -373,8 +373,10 @@ void viz_scene_build(viz_scene_t *s, const al_console_snapshot_t *snap, const vi
     char title[sizeof s->title], status[sizeof s->status];
     memcpy(title, s->title, sizeof title);
     memcpy(status, s->status, sizeof status);
+    const struct viz_timeline *timeline = s->timeline;
     viz_view_t view = s->view;
     memset(s, 0, sizeof *s);
+    s->timeline = timeline;
     memcpy(s->title, title, sizeof title);
     memcpy(s->status, status, sizeof status);
     s->view = view;

@@ -188,6 +188,9 @@ typedef struct viz_scene {
     viz_lesson_highlight_t highlights[VIZ_MAX_HIGHLIGHTS];
     char marker[64];
 
+    /* set by the caller: the timeline band's model (viz_timeline.h), drawn
+     * at the bottom when not NULL; kept by viz_scene_build */
+    const struct viz_timeline *timeline;
     char title[128];  /* set by the caller: file name, ... */
     char status[128]; /* set by the caller: "paused", "playing x0.1", ... */
 

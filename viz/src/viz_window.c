@@ -12,6 +12,7 @@
 #include "viz_panels.h"
 #include "viz_render.h"
 #include "viz_scene.h"
+#include "viz_timeline_input.h"
 #include "viz_window.h"
 
 /* Motions stay on screen for this much wall-clock time. */
@@ -24,7 +25,8 @@ typedef struct {
     viz_render_t *render;
     viz_scene_t *scene;
     viz_layout_t layout;
-    viz_panels_t *panels; /* the console panel's and metrics strip's models */
+    viz_tl_ui_t *timeline; /* the timeline band and scrub slider */
+    viz_panels_t *panels;  /* the console panel's and metrics strip's models */
 } viz__win_t;
 
 static void viz__close(viz__win_t *w)
@@ -35,11 +37,13 @@ static void viz__close(viz__win_t *w)
     if (w->win)
         SDL_DestroyWindow(w->win);
     viz_scene_free(w->scene);
+    viz_tl_ui_free(w->timeline);
     viz_panels_free(w->panels);
     SDL_Quit();
 }
 
-static int viz__open(viz__win_t *w, const viz_window_opts_t *o, char *err, size_t cap)
+static int viz__open(viz__win_t *w, const viz_player_t *p, const viz_window_opts_t *o, char *err,
+                     size_t cap)
 {
     if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
         snprintf(err, cap,
@@ -84,7 +88,7 @@ static int viz__open(viz__win_t *w, const viz_window_opts_t *o, char *err, size_
         viz__close(w);
         return -1;
     }
-    if (!(w->scene = viz_scene_new())) {
+    if (!(w->scene = viz_scene_new()) || viz_tl_ui_new(p->rec, &w->timeline) != 0) {
         snprintf(err, cap, "out of memory");
         viz__close(w);
         return -1;
@@ -103,6 +107,27 @@ static void viz__click(viz__win_t *w, int x, int y)
         y = y * w->layout.h / wh;
     }
     viz_select_hit(w->scene, viz_layout_hit(&w->layout, w->scene, x, y));
+}
+
+/* A mouse event for the timeline band, its pointer scaled as for clicks. */
+static bool viz__timeline_mouse(viz__win_t *w, viz_player_t *p, const SDL_Event *e)
+{
+    int x, y;
+    if (e->type == SDL_MOUSEBUTTONDOWN || e->type == SDL_MOUSEBUTTONUP)
+        x = e->button.x, y = e->button.y;
+    else if (e->type == SDL_MOUSEMOTION)
+        x = e->motion.x, y = e->motion.y;
+    else if (e->type == SDL_MOUSEWHEEL)
+        SDL_GetMouseState(&x, &y);
+    else
+        return false;
+    int ww = 0, wh = 0;
+    SDL_GetWindowSize(w->win, &ww, &wh);
+    if (ww > 0 && wh > 0) {
+        x = x * w->layout.w / ww;
+        y = y * w->layout.h / wh;
+    }
+    return viz_tl_ui_mouse(w->timeline, p, e, x, y, w->layout.timeline, w->layout.line_h);
 }
 
 /* A key: false to quit. */
@@ -160,7 +185,8 @@ static bool viz__script_key(const char **script, char *err, size_t cap, bool *ba
     char name[32];
     snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), s);
     *script = s + n;
-    SDL_Keycode k = SDL_GetKeyFromName(name);
+    bool shift = strncmp(name, "Shift+", 6) == 0; /* "Shift+N" */
+    SDL_Keycode k = SDL_GetKeyFromName(shift ? name + 6 : name);
     if (k == SDLK_UNKNOWN) {
         snprintf(err, cap, "unknown key '%s' in the key script", name);
         *bad = true;
@@ -168,6 +194,7 @@ static bool viz__script_key(const char **script, char *err, size_t cap, bool *ba
     }
     SDL_Event e = {.type = SDL_KEYDOWN};
     e.key.keysym.sym = k;
+    e.key.keysym.mod = shift ? KMOD_SHIFT : KMOD_NONE;
     SDL_PushEvent(&e);
     return true;
 }
@@ -175,13 +202,14 @@ static bool viz__script_key(const char **script, char *err, size_t cap, bool *ba
 int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_t cap)
 {
     viz__win_t w = {0};
-    if (viz__open(&w, o, err, cap) != 0)
+    if (viz__open(&w, p, o, err, cap) != 0)
         return -1;
     if (!(w.panels = viz_panels_new(p->rec))) {
         snprintf(err, cap, "out of memory");
         viz__close(&w);
         return -1;
     }
+    w.timeline->throttle = true;
     bool running = true, bad = false;
     const char *script = o->script;
     /* Lesson hooks: caption and highlights on screen; playing stops at
@@ -206,9 +234,14 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
                 continue;
             else if (e.type == SDL_KEYDOWN && viz_classroom_key(&cls, w.win, e.key.keysym.sym))
                 continue;
+            else if (e.type == SDL_KEYDOWN &&
+                     viz_tl_ui_key(w.timeline, p, e.key.keysym.sym, e.key.keysym.mod))
+                continue;
             else if (e.type == SDL_KEYDOWN && !viz_panels_key(&w.scene->view, e.key.keysym.sym) &&
                      !viz__key(p, e.key.keysym.sym))
                 running = false;
+            else if (viz__timeline_mouse(&w, p, &e))
+                ; /* the timeline band or the scrub slider took it */
             else if (e.type == SDL_MOUSEBUTTONDOWN && e.button.button == SDL_BUTTON_LEFT)
                 viz__click(&w, e.button.x, e.button.y);
         }
@@ -249,6 +282,7 @@ int viz_window_run(viz_player_t *p, const viz_window_opts_t *o, char *err, size_
         viz_classroom_logical_size(&cls, ow, oh, &ow, &oh, &scale);
         SDL_RenderSetScale(w.sdl, scale, scale);
         viz_render_set_classroom(w.render, &cls);
+        w.scene->timeline = viz_tl_ui_frame(w.timeline, p, ow) == 0 ? w.timeline->model : NULL;
         viz_layout_compute(&w.layout, w.scene, ow, oh);
         viz_render_draw(w.render, w.scene, &w.layout);
         SDL_RenderPresent(w.sdl);
