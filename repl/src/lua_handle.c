@@ -7,6 +7,7 @@
 
 #include "lua_alloc.h"
 #include "lua_handle.h"
+#include "lua_lazy_libs.h"
 
 /* Key of the class pointer in a handle metatable. */
 #define AL_LUA_CLASS_KEY "__al_class"
@@ -37,12 +38,40 @@ static int al_lua_handle_tostring(lua_State *L)
     return 1;
 }
 
-void al_lua_class_register(lua_State *L, const al_lua_class_t *cls)
+/* __index(h, k) of a class in a task state: h's method named k. */
+static int al_lua_handle_method(lua_State *L)
 {
-    if (!luaL_newmetatable(L, cls->name)) {
+    al_lua_handle_t *h = al_lua_handle_test(L, 1);
+    if (!h || lua_type(L, 2) != LUA_TSTRING)
+        return 0;
+    const char *k = lua_tostring(L, 2);
+    for (const luaL_Reg *m = h->cls->methods; m && m->name; m++) {
+        if (strcmp(m->name, k) == 0) {
+            lua_pushcfunction(L, m->func);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Make cls's metatable in L, if it has none yet. */
+static void al_lua_class_make(lua_State *L, const al_lua_class_t *cls)
+{
+    if (luaL_getmetatable(L, cls->name) != LUA_TNIL) {
         lua_pop(L, 1);
         return;
     }
+    lua_pop(L, 1);
+    /* luaL_newmetatable, sized for what follows: a table that grows leaves
+     * its old parts on the task state's free lists (lua_alloc.c) */
+    int n = 6 + (cls->newindex != NULL);
+    for (const luaL_Reg *m = cls->metamethods; m && m->name; m++)
+        n++;
+    lua_createtable(L, 0, n);
+    lua_pushstring(L, cls->name);
+    lua_setfield(L, -2, "__name");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, cls->name);
     lua_pushlightuserdata(L, (void *)cls);
     lua_setfield(L, -2, AL_LUA_CLASS_KEY);
     lua_pushcfunction(L, cls->gc ? cls->gc : al_lua_handle_gc);
@@ -52,6 +81,12 @@ void al_lua_class_register(lua_State *L, const al_lua_class_t *cls)
     if (cls->index) {
         /* __index(h, k): the class's function, which falls back to methods. */
         lua_pushcfunction(L, cls->index);
+        lua_setfield(L, -2, "__index");
+    } else if (cls->methods && al_lua_lazy_intact(L)) {
+        /* A task state: no per-state method table (a few hundred bytes per
+         * class in every task that holds such a handle), the class's C
+         * array is searched instead. */
+        lua_pushcfunction(L, al_lua_handle_method);
         lua_setfield(L, -2, "__index");
     } else {
         lua_newtable(L);
@@ -77,6 +112,13 @@ void al_lua_class_register(lua_State *L, const al_lua_class_t *cls)
     lua_pop(L, 1);
 }
 
+void al_lua_class_register(lua_State *L, const al_lua_class_t *cls)
+{
+    /* A task state makes it when the first handle of the class arrives. */
+    if (!al_lua_lazy_intact(L))
+        al_lua_class_make(L, cls);
+}
+
 void al_lua_handle_push(lua_State *L, const al_lua_class_t *cls, void *obj)
 {
     al_lua_handle_t *h = lua_newuserdatauv(L, sizeof *h, 1);
@@ -85,7 +127,7 @@ void al_lua_handle_push(lua_State *L, const al_lua_class_t *cls, void *obj)
     h->obj = obj;
     if (luaL_getmetatable(L, cls->name) != LUA_TTABLE) {
         lua_pop(L, 1);
-        al_lua_class_register(L, cls);
+        al_lua_class_make(L, cls);
         luaL_getmetatable(L, cls->name);
     }
     lua_setmetatable(L, -2);

@@ -5,8 +5,11 @@
  * A handle is a small userdata {class, object}. The object is reference
  * counted by its class: every userdata holds one reference, released by
  * __gc; moving a handle to another state (lua_value.h) takes a new one. Each
- * class has a metatable, registered in every state under the class name,
- * whose __index is the class's method table.
+ * class has a metatable, registered in a state under the class name when
+ * the first handle of the class arrives there, whose __index is the class's
+ * method table (also mt.methods, which completion lists). In a task state
+ * (lua_lazy_libs.h) __index is instead a function that finds the method in
+ * the class's C array: no table of methods per class per task.
  */
 #ifndef LUA_HANDLE_H
 #define LUA_HANDLE_H
@@ -46,7 +49,9 @@ typedef struct al_lua_handle {
     void *obj; /* NULL once explicitly closed (e.g. a released guard) */
 } al_lua_handle_t;
 
-/* Make the class's metatable in L (once per state). */
+/* Make the class's metatable in L (once per state); in a task state
+ * (lua_lazy_libs.h) nothing: al_lua_handle_push makes it there, for the
+ * first handle of the class. */
 void al_lua_class_register(lua_State *L, const al_lua_class_t *cls);
 /* Push a new handle for obj, taking over one reference the caller holds.
  * The userdata has one user value slot (nil), for classes that keep a Lua

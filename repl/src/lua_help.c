@@ -10,6 +10,7 @@
 #include <lauxlib.h>
 
 #include "lua_help.h"
+#include "lua_rt.h"
 
 typedef struct {
     const char *name;    /* "rt.time.sleep" */
@@ -380,6 +381,7 @@ static int al_lua_help_fn(lua_State *L)
     if (lua_type(L, 1) == LUA_TSTRING) {
         snprintf(name, sizeof name, "%s", lua_tostring(L, 1));
     } else {
+        al_lua_rt_open_all(L); /* a task state makes rt's parts on first read */
         lua_getglobal(L, "rt");
         bool found = al_lua_help_name_of(L, 1, "rt", 0, name, sizeof name);
         lua_pop(L, 1);

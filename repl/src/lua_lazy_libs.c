@@ -131,7 +131,7 @@ static bool al_lua_lazy_open_rt(lua_State *L)
     lua_pop(L, 1);
     lua_pushboolean(L, 1);
     lua_setfield(L, LUA_REGISTRYINDEX, AL_LUA_OPENING_RT);
-    al_lua_open_rt(L);
+    al_lua_open_rt_lazy(L);
     lua_pushnil(L);
     lua_setfield(L, LUA_REGISTRYINDEX, AL_LUA_OPENING_RT);
     return true;
@@ -162,9 +162,15 @@ bool al_lua_lazy_require(lua_State *L, const char *name)
         al_lua_value_note_modules(L); /* its tables now travel by name */
         return true;
     }
-    if (!al_lua_is_rt_name(name) || !al_lua_lazy_open_rt(L))
+    if (!al_lua_is_rt_name(name))
         return false;
-    return al_lua_loaded_raw(L, strcmp(name, "asynclab") == 0 ? "rt" : name);
+    if (al_lua_loaded_raw(L, "rt"))
+        lua_pop(L, 1);
+    else if (!al_lua_lazy_open_rt(L))
+        return false;
+    const char *path = strcmp(name, "asynclab") == 0 ? "rt" : name;
+    al_lua_rt_open_name(L, path); /* rt.sync.mpsc: the parts that make it */
+    return al_lua_loaded_raw(L, path);
 }
 
 /* __index(package.loaded, name): what require and package.loaded.x read. */

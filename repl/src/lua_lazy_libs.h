@@ -11,7 +11,8 @@
  *     global (the functions are the base library's own C functions);
  *   - string, table, math, io, os, coroutine, utf8, debug, package (and
  *     require): that library, as luaL_openlibs would;
- *   - rt, std: the whole asynclab API (al_lua_open_rt);
+ *   - rt, std: two small tables whose submodules and functions are made
+ *     on first read in turn (al_lua_open_rt_lazy, pairs(rt) makes all);
  *   - a method call or arithmetic on a string: the string library;
  *   - require "x" / package.loaded.x of any of the above: the same.
  * Code sees the same globals as in an eagerly opened state; only raw

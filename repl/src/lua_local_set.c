@@ -452,6 +452,10 @@ void al_lua_open_local_set(lua_State *L, int rt)
     al_lua_module(L, "LocalSet", "rt.runtime.LocalSet",
                   (const luaL_Reg[]){{"new", al_lua_local_set_new}, {NULL, NULL}});
     lua_pop(L, 1);
+}
+
+void al_lua_open_spawn_local(lua_State *L, int rt)
+{
     lua_getfield(L, rt, "task");
     lua_pushcfunction(L, al_lua_task_spawn_local);
     lua_setfield(L, -2, "spawn_local");

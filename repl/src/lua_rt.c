@@ -3,6 +3,8 @@
  * modules, and the task, time and blocking-world functions.
  */
 #include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,7 +226,16 @@ static int al_lua_builder_spawn(lua_State *L)
 static int al_lua_builder_new(lua_State *L)
 {
     lua_newtable(L);
-    luaL_getmetatable(L, "asynclab.TaskBuilder");
+    if (luaL_newmetatable(L, "asynclab.TaskBuilder")) { /* the first in this state */
+        lua_createtable(L, 0, 3);
+        lua_pushcfunction(L, al_lua_builder_name);
+        lua_setfield(L, -2, "name");
+        lua_pushcfunction(L, al_lua_builder_spawn);
+        lua_setfield(L, -2, "spawn");
+        lua_pushcfunction(L, al_lua_builder_memory_limit);
+        lua_setfield(L, -2, "memory_limit");
+        lua_setfield(L, -2, "__index");
+    }
     lua_setmetatable(L, -2);
     return 1;
 }
@@ -273,85 +284,332 @@ static int al_lua_return_upvalue(lua_State *L)
     return 1;
 }
 
-/* __index(rt, k): rt.pretty is Lua code that, with the string, table and
- * math libraries it uses, weighs ~16 KiB in a task state: made when first
- * read (the REPL's first printed result, or a task that calls it). */
-static int al_lua_rt_lazy_field(lua_State *L)
+/* ---- the parts of rt and std, each opened on first read ----
+ *
+ * rt and std start as tables with a metatable (AL_LUA_RT_META): reading a
+ * name they do not have yet opens the parts that define it, then reads it
+ * raw; pairs opens every part below the table first. The same metatable
+ * sits on the submodules that are themselves opened in parts (rt.task,
+ * rt.time, rt.sync, rt.runtime, std.sync). A part that adds to a table of
+ * another part (rt.time.timeout to rt.time) reads that table through the
+ * metatable, so it opens it first. The eager states (the top level, the
+ * asynclab.so module) open every part at once; task states open what their
+ * code names (lua_lazy_libs.h). */
+
+#define AL_LUA_RT_META "asynclab.rt_lazy"
+#define AL_LUA_RT_OPENED "asynclab.rt_parts" /* bit i: part i is open */
+
+static void al_lua_rt_set_lazy(lua_State *L, int t);
+
+/* rt[field] = a new module of fns that opens its own parts on first read. */
+static void al_lua_lazy_module(lua_State *L, int rt, const char *field, const char *path,
+                               const luaL_Reg *fns)
 {
-    if (lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2), "pretty") != 0)
-        return 0;
-    al_lua_open_pretty(L, 1);
-    lua_getfield(L, 1, "pretty");
-    return 1;
+    lua_pushvalue(L, rt);
+    al_lua_module(L, field, path, fns);
+    lua_getfield(L, -1, field);
+    al_lua_rt_set_lazy(L, lua_gettop(L));
+    lua_pop(L, 2);
 }
 
-void al_lua_open_rt(lua_State *L)
+static void al_lua_part_task(lua_State *L, int rt, int std)
 {
+    (void)std;
     al_lua_class_register(L, &al_lua_join_class);
-    if (luaL_newmetatable(L, "asynclab.TaskBuilder")) {
-        lua_createtable(L, 0, 2);
-        lua_pushcfunction(L, al_lua_builder_name);
-        lua_setfield(L, -2, "name");
-        lua_pushcfunction(L, al_lua_builder_spawn);
-        lua_setfield(L, -2, "spawn");
-        lua_pushcfunction(L, al_lua_builder_memory_limit);
-        lua_setfield(L, -2, "memory_limit");
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
-
-    lua_newtable(L); /* rt */
     lua_pushcfunction(L, al_lua_rt_spawn);
-    lua_setfield(L, -2, "spawn");
-    al_lua_module(L, "task", "rt.task",
-                  (const luaL_Reg[]){{"spawn", al_lua_rt_spawn},
-                                     {"yield_now", al_lua_task_yield_now},
-                                     {"spawn_blocking", al_lua_task_spawn_blocking},
-                                     {"block_in_place", al_lua_task_block_in_place},
-                                     {"id", al_lua_task_id},
-                                     {NULL, NULL}});
-    lua_getfield(L, -1, "task");
+    lua_setfield(L, rt, "spawn");
+    al_lua_lazy_module(L, rt, "task", "rt.task",
+                       (const luaL_Reg[]){{"spawn", al_lua_rt_spawn},
+                                          {"yield_now", al_lua_task_yield_now},
+                                          {"spawn_blocking", al_lua_task_spawn_blocking},
+                                          {"block_in_place", al_lua_task_block_in_place},
+                                          {"id", al_lua_task_id},
+                                          {NULL, NULL}});
+}
+
+static void al_lua_part_task_builder(lua_State *L, int rt, int std)
+{
+    (void)std;
+    lua_getfield(L, rt, "task");
     al_lua_module(L, "Builder", "rt.task.Builder",
                   (const luaL_Reg[]){{"new", al_lua_builder_new}, {NULL, NULL}});
     lua_pop(L, 1);
-    al_lua_module(
-        L, "time", "rt.time",
-        (const luaL_Reg[]){{"sleep", al_lua_time_sleep}, {"now", al_lua_time_now}, {NULL, NULL}});
-    al_lua_module(L, "sync", "rt.sync", (const luaL_Reg[]){{NULL, NULL}});
-    int rt = lua_gettop(L);
+}
 
-    lua_newtable(L); /* std */
+static void al_lua_part_time(lua_State *L, int rt, int std)
+{
+    (void)std;
+    al_lua_lazy_module(
+        L, rt, "time", "rt.time",
+        (const luaL_Reg[]){{"sleep", al_lua_time_sleep}, {"now", al_lua_time_now}, {NULL, NULL}});
+}
+
+static void al_lua_part_rt_sync(lua_State *L, int rt, int std)
+{
+    (void)std;
+    al_lua_lazy_module(L, rt, "sync", "rt.sync", (const luaL_Reg[]){{NULL, NULL}});
+}
+
+static void al_lua_part_std_sync(lua_State *L, int rt, int std)
+{
+    (void)rt;
+    al_lua_lazy_module(L, std, "sync", "std.sync", (const luaL_Reg[]){{NULL, NULL}});
+}
+
+static void al_lua_part_std_thread(lua_State *L, int rt, int std)
+{
+    (void)rt;
+    lua_pushvalue(L, std);
     al_lua_module(L, "thread", "std.thread",
                   (const luaL_Reg[]){{"sleep", al_lua_std_sleep}, {NULL, NULL}});
+    lua_pop(L, 1);
+}
+
+static void al_lua_part_std_hint(lua_State *L, int rt, int std)
+{
+    (void)rt;
+    lua_pushvalue(L, std);
     al_lua_module(L, "hint", "std.hint",
                   (const luaL_Reg[]){{"spin", al_lua_std_spin}, {NULL, NULL}});
-    al_lua_module(L, "sync", "std.sync", (const luaL_Reg[]){{NULL, NULL}});
-    int std = lua_gettop(L);
+    lua_pop(L, 1);
+}
 
-    al_lua_open_sync(L, rt, std);
-    al_lua_open_std_io(L, std);
-    al_lua_open_inspect(L, rt);
-    al_lua_open_future(L, rt);
+static void al_lua_part_runtime(lua_State *L, int rt, int std)
+{
+    (void)std;
     al_lua_open_runtime(L, rt);
-    al_lua_open_select(L, rt);
-    lua_createtable(L, 0, 1); /* rt.pretty on first read */
-    lua_pushcfunction(L, al_lua_rt_lazy_field);
-    lua_setfield(L, -2, "__index");
-    lua_setmetatable(L, rt);
-    al_lua_open_help(L, rt);
-    al_lua_open_viz(L, rt);
-    al_lua_open_net(L, rt);
+    lua_getfield(L, rt, "runtime");
+    al_lua_rt_set_lazy(L, lua_gettop(L)); /* rt.runtime.LocalSet on first read */
+    lua_pop(L, 1);
+}
+
+static void al_lua_part_chan(lua_State *L, int rt, int std)
+{
+    (void)std;
     lua_getfield(L, rt, "sync");
     al_lua_open_chan(L, lua_gettop(L));
     lua_pop(L, 1);
-    al_lua_open_rwlock(L, rt);
-    al_lua_open_barrier(L, rt);
-    al_lua_open_broadcast(L, rt);
-    al_lua_open_watch(L, rt);
-    al_lua_open_join_set(L, rt);
-    al_lua_open_time(L, rt);
-    al_lua_open_local_set(L, rt);
-    al_lua_open_viz_hooks(L, rt); /* last: it adds to rt.viz (rt.viz.open / close) */
+}
+
+static void al_lua_part_viz(lua_State *L, int rt, int std)
+{
+    (void)std;
+    al_lua_open_viz(L, rt);
+    al_lua_open_viz_hooks(L, rt); /* it adds to rt.viz (rt.viz.open / close) */
+}
+
+static void al_lua_part_sync(lua_State *L, int rt, int std)
+{
+    al_lua_open_sync(L, rt, std);
+}
+
+static void al_lua_part_std_io(lua_State *L, int rt, int std)
+{
+    (void)rt;
+    al_lua_open_std_io(L, std);
+}
+
+/* An opener of the form al_lua_open_x(L, rt) as a part. */
+#define AL_LUA_RT_PART(part, opener)                                                               \
+    static void part(lua_State *L, int rt, int std)                                                \
+    {                                                                                              \
+        (void)std;                                                                                 \
+        opener(L, rt);                                                                             \
+    }
+AL_LUA_RT_PART(al_lua_part_join_set, al_lua_open_join_set)
+AL_LUA_RT_PART(al_lua_part_spawn_local, al_lua_open_spawn_local)
+AL_LUA_RT_PART(al_lua_part_time_more, al_lua_open_time)
+AL_LUA_RT_PART(al_lua_part_timeout, al_lua_open_timeout)
+AL_LUA_RT_PART(al_lua_part_select, al_lua_open_select)
+AL_LUA_RT_PART(al_lua_part_rwlock, al_lua_open_rwlock)
+AL_LUA_RT_PART(al_lua_part_barrier, al_lua_open_barrier)
+AL_LUA_RT_PART(al_lua_part_broadcast, al_lua_open_broadcast)
+AL_LUA_RT_PART(al_lua_part_watch, al_lua_open_watch)
+AL_LUA_RT_PART(al_lua_part_inspect, al_lua_open_inspect)
+AL_LUA_RT_PART(al_lua_part_future, al_lua_open_future)
+AL_LUA_RT_PART(al_lua_part_local_set, al_lua_open_local_set)
+AL_LUA_RT_PART(al_lua_part_help, al_lua_open_help)
+AL_LUA_RT_PART(al_lua_part_net, al_lua_open_net)
+AL_LUA_RT_PART(al_lua_part_pretty, al_lua_open_pretty)
+
+typedef struct {
+    /* The dotted names the part defines, space-separated: reading one of
+     * them opens the part. Every name must be here (test_task_state.lua
+     * reads every name of the top level's rt / std in fresh tasks). */
+    const char *names;
+    void (*open)(lua_State *L, int rt, int std);
+} al_lua_rt_part_t;
+
+static const al_lua_rt_part_t al_lua_rt_parts[] = {
+    {"rt.spawn rt.task", al_lua_part_task},
+    {"rt.task.Builder", al_lua_part_task_builder},
+    {"rt.task.JoinSet", al_lua_part_join_set},
+    {"rt.task.spawn_local", al_lua_part_spawn_local},
+    {"rt.time", al_lua_part_time},
+    {"rt.time.interval rt.time.sleep_until rt.time.pause rt.time.advance rt.time.resume "
+     "rt.time.Instant",
+     al_lua_part_time_more},
+    {"rt.time.timeout", al_lua_part_timeout},
+    {"rt.select", al_lua_part_select},
+    {"rt.sync", al_lua_part_rt_sync},
+    {"std.sync", al_lua_part_std_sync},
+    {"rt.sync.Mutex rt.sync.Semaphore rt.sync.Notify std.sync.Mutex", al_lua_part_sync},
+    {"rt.sync.mpsc rt.sync.oneshot", al_lua_part_chan},
+    {"rt.sync.RwLock", al_lua_part_rwlock},
+    {"rt.sync.Barrier", al_lua_part_barrier},
+    {"rt.sync.broadcast", al_lua_part_broadcast},
+    {"rt.sync.watch", al_lua_part_watch},
+    {"std.thread", al_lua_part_std_thread},
+    {"std.hint", al_lua_part_std_hint},
+    {"std.io", al_lua_part_std_io},
+    {"rt.metrics rt.console rt.tasks rt.dump rt.lints rt.trace", al_lua_part_inspect},
+    {"rt.future rt.PENDING", al_lua_part_future},
+    {"rt.runtime", al_lua_part_runtime},
+    {"rt.runtime.LocalSet", al_lua_part_local_set},
+    {"rt.help", al_lua_part_help},
+    {"rt.viz", al_lua_part_viz},
+    {"rt.net", al_lua_part_net},
+    {"rt.pretty", al_lua_part_pretty},
+};
+#define AL_LUA_RT_NPARTS (sizeof al_lua_rt_parts / sizeof *al_lua_rt_parts)
+_Static_assert(AL_LUA_RT_NPARTS < 63, "the open parts are bits of one lua_Integer");
+
+/* Whether the space-separated list names has name (exactly, or with below:
+ * some name under it, "rt.sync" -> "rt.sync.mpsc"). */
+static bool al_lua_part_has(const char *names, const char *name, bool below)
+{
+    size_t n = strlen(name);
+    for (const char *w = names; *w;) {
+        size_t len = strcspn(w, " ");
+        if (below ? len > n && strncmp(w, name, n) == 0 && w[n] == '.'
+                  : len == n && strncmp(w, name, n) == 0)
+            return true;
+        w += len;
+        w += strspn(w, " ");
+    }
+    return false;
+}
+
+/* Open the parts that define name (below: any name under it; every part
+ * when name is NULL) and are not open yet in L. */
+static void al_lua_rt_open_parts(lua_State *L, const char *name, bool below)
+{
+    bool any = false;
+    for (size_t i = 0; i < AL_LUA_RT_NPARTS; i++) {
+        if (name && !al_lua_part_has(al_lua_rt_parts[i].names, name, below))
+            continue;
+        lua_getfield(L, LUA_REGISTRYINDEX, AL_LUA_RT_OPENED);
+        lua_Integer opened = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        if (opened & ((lua_Integer)1 << i))
+            continue;
+        /* marked first: the part may read its own tables through rt */
+        lua_pushinteger(L, opened | ((lua_Integer)1 << i));
+        lua_setfield(L, LUA_REGISTRYINDEX, AL_LUA_RT_OPENED);
+        int top = lua_gettop(L);
+        luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+        lua_getfield(L, -1, "rt");
+        lua_getfield(L, -2, "std");
+        al_lua_rt_parts[i].open(L, top + 2, top + 3);
+        lua_settop(L, top);
+        any = true;
+    }
+    if (any)
+        al_lua_value_note_modules(L); /* the new tables travel by name */
+}
+
+void al_lua_rt_open_all(lua_State *L)
+{
+    al_lua_rt_open_parts(L, NULL, false);
+}
+
+void al_lua_rt_open_name(lua_State *L, const char *name)
+{
+    char prefix[128];
+    for (size_t i = 0; name[i] && i + 1 < sizeof prefix; i++) {
+        if (name[i + 1] == '.' || name[i + 1] == '\0') {
+            memcpy(prefix, name, i + 1);
+            prefix[i + 1] = '\0';
+            al_lua_rt_open_parts(L, prefix, false);
+        }
+    }
+}
+
+/* The module name of table t (package.loaded[name] == t) into out. */
+static bool al_lua_rt_path(lua_State *L, int t, char *out, size_t cap)
+{
+    bool found = false;
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        if (lua_type(L, -2) == LUA_TSTRING && lua_rawequal(L, -1, t)) {
+            snprintf(out, cap, "%s", lua_tostring(L, -2));
+            found = true;
+            lua_pop(L, 2);
+            break;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return found;
+}
+
+/* __index(t, k): a name t does not have yet. */
+static int al_lua_rt_index(lua_State *L)
+{
+    char name[128];
+    if (lua_type(L, 2) != LUA_TSTRING || !al_lua_rt_path(L, 1, name, sizeof name))
+        return 0;
+    size_t n = strlen(name);
+    snprintf(name + n, sizeof name - n, ".%s", lua_tostring(L, 2));
+    al_lua_rt_open_parts(L, name, false);
+    lua_settop(L, 2);
+    lua_rawget(L, 1);
+    return 1;
+}
+
+static int al_lua_rt_next(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 2);
+    if (lua_next(L, 1))
+        return 2;
+    lua_pushnil(L);
+    return 1;
+}
+
+/* __pairs(t): every name of t, so the parts under it open first. */
+static int al_lua_rt_pairs(lua_State *L)
+{
+    char name[128];
+    if (al_lua_rt_path(L, 1, name, sizeof name))
+        al_lua_rt_open_parts(L, name, true);
+    lua_pushcfunction(L, al_lua_rt_next);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+static void al_lua_rt_set_lazy(lua_State *L, int t)
+{
+    t = lua_absindex(L, t);
+    if (luaL_newmetatable(L, AL_LUA_RT_META)) {
+        lua_pushcfunction(L, al_lua_rt_index);
+        lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, al_lua_rt_pairs);
+        lua_setfield(L, -2, "__pairs");
+    }
+    lua_setmetatable(L, t);
+}
+
+void al_lua_open_rt_lazy(lua_State *L)
+{
+    lua_newtable(L); /* rt */
+    al_lua_rt_set_lazy(L, -1);
+    int rt = lua_gettop(L);
+    lua_newtable(L); /* std */
+    al_lua_rt_set_lazy(L, -1);
+    int std = lua_gettop(L);
 
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     lua_pushvalue(L, rt);
@@ -370,6 +628,12 @@ void al_lua_open_rt(lua_State *L)
     lua_setglobal(L, "std");
     lua_setglobal(L, "rt");
     al_lua_value_note_modules(L);
+}
+
+void al_lua_open_rt(lua_State *L)
+{
+    al_lua_open_rt_lazy(L);
+    al_lua_rt_open_all(L);
 }
 
 static lua_State *al_lua_task_state(void)
@@ -396,9 +660,6 @@ lua_State *al_lua_main_state(void)
         return NULL;
     *(void **)lua_getextraspace(L) = NULL;
     luaL_openlibs(L);
-    al_lua_open_rt(L);
-    lua_getglobal(L, "rt"); /* rt.pretty too: the REPL prints with it */
-    lua_getfield(L, -1, "pretty");
-    lua_pop(L, 2);
+    al_lua_open_rt(L); /* every part, rt.pretty too: the REPL prints with it */
     return L;
 }

@@ -13,8 +13,18 @@
 void al_lua_module(lua_State *L, const char *field, const char *path, const luaL_Reg *fns);
 
 /* Define `rt` and `std` in L (globals, and package.loaded rt / std /
- * asynclab); pops nothing, pushes nothing. */
+ * asynclab), with every module and function; pops nothing, pushes nothing. */
 void al_lua_open_rt(lua_State *L);
+/* The same, but rt and std start nearly empty: each submodule or function
+ * (rt.time, rt.sync.oneshot, rt.help...) is made when first read, and
+ * pairs(rt) / pairs(rt.sync) make everything under the table first. For
+ * task states (lua_lazy_libs.h). */
+void al_lua_open_rt_lazy(lua_State *L);
+/* Make every part of rt / std not made yet in L (rt must be open). */
+void al_lua_rt_open_all(lua_State *L);
+/* Make the parts that define the dotted name ("rt.sync.mpsc") and the
+ * tables above it, so that package.loaded[name] is set if it exists. */
+void al_lua_rt_open_name(lua_State *L, const char *name);
 /* Make task states the way the program does (libraries, rt, std): for a
  * host that opens rt in a state of its own (the asynclab.so module). */
 void al_lua_use_task_states(void);

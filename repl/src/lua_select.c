@@ -190,6 +190,10 @@ void al_lua_open_select(lua_State *L, int rt)
 {
     lua_pushcfunction(L, al_lua_select);
     lua_setfield(L, rt, "select");
+}
+
+void al_lua_open_timeout(lua_State *L, int rt)
+{
     al_lua_load_chunk(L, &al_lua_timeout_chunk);
     lua_pushcfunction(L, al_lua_select);
     lua_getfield(L, rt, "time");

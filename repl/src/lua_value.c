@@ -44,7 +44,12 @@ static bool al_lua_is_shared_module(const char *name)
 
 void al_lua_value_note_modules(lua_State *L)
 {
-    lua_newtable(L);
+    /* added to, not remade: a task state notes its modules each time it
+     * opens a part of rt (lua_rt.c), and old maps would be garbage there */
+    if (lua_getfield(L, LUA_REGISTRYINDEX, AL_LUA_MODULES_KEY) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+    }
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     lua_pushnil(L);
     while (lua_next(L, -2)) {
