@@ -33,6 +33,77 @@
 #include "lua_task.h"
 #include "lua_viz.h"
 
+/* rt.viz.open's arguments, checked the same way with or without a
+ * visualizer in the build: ([runtime] [, opts]). */
+typedef struct {
+    al_runtime_t *rt;
+    int w, h;
+    size_t max_events;
+    const char *script; /* opts.keys: key names for tests */
+    char title[128];
+    bool step_mode, headless;
+} al_lua_viz_args_t;
+
+static lua_Integer al_lua_viz_int_field(lua_State *L, int t, const char *k, lua_Integer dflt,
+                                        lua_Integer lo, lua_Integer hi)
+{
+    lua_getfield(L, t, k);
+    lua_Integer v = dflt;
+    if (!lua_isnil(L, -1)) {
+        int ok;
+        v = lua_tointegerx(L, -1, &ok);
+        if (!ok || v < lo || v > hi)
+            luaL_error(L, "rt.viz.open: opts.%s must be an integer from %d to %d", k, (int)lo,
+                       (int)hi);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+static const char *al_lua_viz_str_field(lua_State *L, int t, const char *k)
+{
+    lua_getfield(L, t, k);
+    const char *s = NULL;
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "rt.viz.open: opts.%s must be a string", k);
+        s = lua_tostring(L, -1); /* stays alive: the opts table holds it */
+    }
+    lua_pop(L, 1);
+    return s;
+}
+
+static void al_lua_viz_check_args(lua_State *L, al_lua_viz_args_t *a)
+{
+    *a = (al_lua_viz_args_t){.rt = NULL};
+    snprintf(a->title, sizeof a->title, "live: default runtime");
+    int arg = 1;
+    if (lua_type(L, 1) == LUA_TUSERDATA) {
+        a->rt = al_lua_check_runtime(L, 1);
+        snprintf(a->title, sizeof a->title, "live: a runtime of %u workers",
+                 al_runtime_num_workers(a->rt));
+        arg = 2;
+    }
+    if (!lua_isnoneornil(L, arg)) {
+        luaL_checktype(L, arg, LUA_TTABLE);
+        a->w = (int)al_lua_viz_int_field(L, arg, "width", 1280, 200, 16384);
+        a->h = (int)al_lua_viz_int_field(L, arg, "height", 800, 100, 16384);
+        a->max_events =
+            (size_t)al_lua_viz_int_field(L, arg, "max_events", 0, 1000, (lua_Integer)1 << 40);
+        a->script = al_lua_viz_str_field(L, arg, "keys");
+        const char *t = al_lua_viz_str_field(L, arg, "title");
+        if (t)
+            snprintf(a->title, sizeof a->title, "%s", t);
+        lua_getfield(L, arg, "step");
+        a->step_mode = lua_toboolean(L, -1);
+        lua_getfield(L, arg, "headless");
+        a->headless = lua_toboolean(L, -1);
+        lua_pop(L, 2);
+    }
+    if (!a->rt)
+        a->rt = al_lua_runtime(L);
+}
+
 #ifdef AL_WITH_VIZ
 #include "viz_live.h"
 
@@ -105,69 +176,19 @@ void al_lua_viz_wait_closed(void)
         ;
 }
 
-static lua_Integer al_lua_viz_int_field(lua_State *L, int t, const char *k, lua_Integer dflt,
-                                        lua_Integer lo, lua_Integer hi)
-{
-    lua_getfield(L, t, k);
-    lua_Integer v = dflt;
-    if (!lua_isnil(L, -1)) {
-        int ok;
-        v = lua_tointegerx(L, -1, &ok);
-        if (!ok || v < lo || v > hi)
-            luaL_error(L, "rt.viz.open: opts.%s must be an integer from %d to %d", k, (int)lo,
-                       (int)hi);
-    }
-    lua_pop(L, 1);
-    return v;
-}
-
-static const char *al_lua_viz_str_field(lua_State *L, int t, const char *k)
-{
-    lua_getfield(L, t, k);
-    const char *s = NULL;
-    if (!lua_isnil(L, -1)) {
-        if (lua_type(L, -1) != LUA_TSTRING)
-            luaL_error(L, "rt.viz.open: opts.%s must be a string", k);
-        s = lua_tostring(L, -1); /* stays alive: the opts table holds it */
-    }
-    lua_pop(L, 1);
-    return s;
-}
-
 static int al_lua_viz_open(lua_State *L)
 {
-    int arg = 1;
-    al_runtime_t *rt = NULL;
-    if (lua_type(L, 1) == LUA_TUSERDATA) {
-        rt = al_lua_check_runtime(L, 1);
-        arg = 2;
-    }
-    viz_live_opts_t o = {0};
-    char title[128] = "live: default runtime";
-    if (!lua_isnoneornil(L, arg)) {
-        luaL_checktype(L, arg, LUA_TTABLE);
-        o.w = (int)al_lua_viz_int_field(L, arg, "width", 1280, 200, 16384);
-        o.h = (int)al_lua_viz_int_field(L, arg, "height", 800, 100, 16384);
-        o.max_events =
-            (size_t)al_lua_viz_int_field(L, arg, "max_events", 0, 1000, (lua_Integer)1 << 40);
-        o.script = al_lua_viz_str_field(L, arg, "keys");
-        const char *t = al_lua_viz_str_field(L, arg, "title");
-        if (t)
-            snprintf(title, sizeof title, "%s", t);
-        lua_getfield(L, arg, "step");
-        o.step_mode = lua_toboolean(L, -1);
-        lua_getfield(L, arg, "headless");
-        o.allow_offscreen = lua_toboolean(L, -1);
-        lua_pop(L, 2);
-    }
-    if (!rt) {
-        rt = al_lua_runtime(L);
-    } else if (title[0] && strcmp(title, "live: default runtime") == 0) {
-        snprintf(title, sizeof title, "live: a runtime of %u workers", al_runtime_num_workers(rt));
-    }
-    o.title = title;
+    al_lua_viz_args_t a;
+    al_lua_viz_check_args(L, &a);
+    viz_live_opts_t o = {.w = a.w,
+                         .h = a.h,
+                         .max_events = a.max_events,
+                         .script = a.script,
+                         .title = a.title,
+                         .step_mode = a.step_mode,
+                         .allow_offscreen = a.headless};
     char err[512];
-    if (al_lua_viz_open_on(rt, &o, err, sizeof err) != 0) {
+    if (al_lua_viz_open_on(a.rt, &o, err, sizeof err) != 0) {
         lua_pushnil(L);
         lua_pushfstring(L, "cannot open the visualizer: %s", err);
         return 2;
@@ -226,6 +247,8 @@ void al_lua_viz_wait_closed(void) {}
 
 static int al_lua_viz_open(lua_State *L)
 {
+    al_lua_viz_args_t a; /* bad arguments are errors here too */
+    al_lua_viz_check_args(L, &a);
     lua_pushnil(L);
     lua_pushstring(L, "cannot open the visualizer: this build has no visualizer (run the "
                       "asynclab program)");
