@@ -40,7 +40,11 @@ typedef struct al__ctask {
     int64_t wakers_alive;
     uint64_t waiting_on, waiting_since_ns, timer_deadline_ns;
     al_histogram_t *poll_h, *sched_h; /* allocated at the first sample */
-    uint32_t lint_fired;              /* bit per lint id, so that a lint fires once per task */
+    /* p50 / p90 / p99 of each histogram as of its sample count: snapshots
+     * (one a frame in the visualizer) recompute them only after new samples. */
+    uint64_t poll_q_count, sched_q_count;
+    uint64_t poll_q[3], sched_q[3];
+    uint32_t lint_fired; /* bit per lint id, so that a lint fires once per task */
 } al__ctask_t;
 
 typedef struct al__cres {

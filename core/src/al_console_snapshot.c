@@ -32,8 +32,18 @@ static int al__cmp_res(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void al__snap_task(const al_console_t *c, const al__ctask_t *t, uint64_t now,
-                          al_console_task_t *o)
+/* A task's p50 / p90 / p99, recomputed only when the histogram has new
+ * samples since the last snapshot (the caller holds the model's lock). */
+static uint64_t *al__task_quantiles(const al_histogram_t *h, uint64_t *count, uint64_t q[3])
+{
+    if (*count != h->count || h->count == 0) {
+        al_histogram_quantiles(h, (const double[]){0.50, 0.90, 0.99}, 3, q);
+        *count = h->count;
+    }
+    return q;
+}
+
+static void al__snap_task(const al_console_t *c, al__ctask_t *t, uint64_t now, al_console_task_t *o)
 {
     *o = (al_console_task_t){
         .id = t->id,
@@ -82,14 +92,12 @@ static void al__snap_task(const al_console_t *c, const al__ctask_t *t, uint64_t 
         o->first_poll_delay_ns =
             t->first_poll_ns > t->spawned_ns ? t->first_poll_ns - t->spawned_ns : 0;
     if (t->poll_h) {
-        uint64_t p[3];
-        al_histogram_quantiles(t->poll_h, (const double[]){0.50, 0.90, 0.99}, 3, p);
+        uint64_t *p = al__task_quantiles(t->poll_h, &t->poll_q_count, t->poll_q);
         o->poll_p50_ns = p[0], o->poll_p90_ns = p[1], o->poll_p99_ns = p[2];
         o->poll_max_ns = t->poll_h->max_ns;
     }
     if (t->sched_h) {
-        uint64_t p[3];
-        al_histogram_quantiles(t->sched_h, (const double[]){0.50, 0.90, 0.99}, 3, p);
+        uint64_t *p = al__task_quantiles(t->sched_h, &t->sched_q_count, t->sched_q);
         o->sched_p50_ns = p[0], o->sched_p90_ns = p[1], o->sched_p99_ns = p[2];
         o->sched_max_ns = t->sched_h->max_ns;
     }

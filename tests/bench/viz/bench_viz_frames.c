@@ -11,8 +11,9 @@
  * the events due by now (wall time since the start x 100,000 / s) into the
  * recording (as a live stream's consumer would be handed them), moves the
  * player to the newest one (console model + motion log), then builds the
- * scene, lays it out and renders it, as the window does every frame (minus
- * SDL_RenderPresent to a screen). Frame time is all of that; no sleep between
+ * scene with the console panel open, the metrics strip and the timeline band
+ * and its scrub slider, lays it out and renders it, as the window does every
+ * frame (minus SDL_RenderPresent to a screen). Frame time is all of that; no sleep between
  * frames, so the figure is the cost of a frame, not the display's pace.
  *
  * Prints each part's median and the frame time's p50 / p90 / p99 / max, and
@@ -32,6 +33,8 @@
 #include "asynclab.h"
 #include "viz_layout.h"
 #include "viz_lesson.h"
+#include "viz_panels.h"
+#include "viz_timeline_input.h"
 #include "viz_player.h"
 #include "viz_recording.h"
 #include "viz_render.h"
@@ -238,6 +241,15 @@ int main(int argc, char **argv)
     viz_layout_t *layout = malloc(sizeof *layout);
     viz_lesson_t lesson;
     viz_lesson_init(&lesson);
+    /* Everything a window frame does: the console panel (open) and the
+     * metrics strip, the timeline band and its scrub slider. */
+    viz_panels_t *panels = viz_panels_new(rec);
+    viz_tl_ui_t *timeline = NULL;
+    if (!panels || viz_tl_ui_new(rec, &timeline) != 0) {
+        fprintf(stderr, "viz_bench: out of memory\n");
+        return 1;
+    }
+    timeline->throttle = true;
     size_t max_frames = (size_t)(seconds * 1000) + 16;
     uint64_t *frame = calloc(max_frames, sizeof *frame);
     uint64_t *t_ingest = calloc(max_frames, sizeof *frame);
@@ -274,9 +286,16 @@ int main(int argc, char **argv)
         }
         snprintf(scene->status, sizeof scene->status, "live  event %zu", p->pos);
         viz_scene_opts_t so = {.anim_window_ns = 600000000ull};
+        scene->view.panel.open = true;
         viz_scene_build(scene, snap, p->motion, &so);
+        int prc = viz_panels_update(panels, scene, p, snap);
         al_console_snapshot_free(snap);
+        if (prc != 0) {
+            fprintf(stderr, "viz_bench: out of memory\n");
+            return 1;
+        }
         viz_lesson_apply(&lesson, rec, p->pos, scene);
+        scene->timeline = viz_tl_ui_frame(timeline, p, W) == 0 ? timeline->model : NULL;
         viz_layout_compute(layout, scene, W, H);
         uint64_t t2 = now_ns();
         viz_render_draw(r, scene, layout);
@@ -327,6 +346,8 @@ int main(int argc, char **argv)
     printf("viz\tframe_1280x720_8w_1000t_100keps_cpu_p99\t%.0f\n", c99 * 1e6);
 
     viz_lesson_free(&lesson);
+    viz_panels_free(panels);
+    viz_tl_ui_free(timeline);
     free(frame);
     free(t_ingest);
     free(t_scene);
