@@ -1,6 +1,6 @@
 -- test_pitfalls_blocking.lua — catalogue group A, blocking the executor: each
 -- pitfall in a few lines of Lua, its measurable symptom, and the fix not
--- showing it. (A1 is in test_pitfalls.lua.)
+-- showing it.
 local function check(cond, msg) if not cond then error(msg or "check failed", 2) end end
 
 -- The worst gap between beats of a 5 ms heartbeat sharing ONE worker
@@ -24,10 +24,17 @@ local function heartbeat_gap(work, ...)
   end, work, ...)
 end
 
+-- A1 / C4: a blocking sleep stalls a heartbeat sharing the thread; the async
+-- sleep does not. One worker (current-thread), so they share it for sure.
+local broken = heartbeat_gap(function() std.thread.sleep(150) end)
+local fixed = heartbeat_gap(function() rt.time.sleep(150) end)
+check(broken >= 140, "the heartbeat should stall behind std.thread.sleep: " .. broken .. " ms")
+check(fixed < 100, "the heartbeat should keep beating with rt.time.sleep: " .. fixed .. " ms")
+
 -- A2: CPU-heavy work inside a task holds the worker for the whole poll; the
 -- fix moves it to the blocking pool.
-local broken = heartbeat_gap(function() std.hint.spin(300) end)
-local fixed = heartbeat_gap(function() rt.task.spawn_blocking(std.hint.spin, 300):await() end)
+broken = heartbeat_gap(function() std.hint.spin(300) end)
+fixed = heartbeat_gap(function() rt.task.spawn_blocking(std.hint.spin, 300):await() end)
 check(broken >= 290, "A2: the heartbeat should stall behind std.hint.spin: " .. broken .. " ms")
 check(fixed < 150, "A2: with spawn_blocking the heartbeat keeps beating: " .. fixed .. " ms")
 -- ... and the console model sees the long poll (the poll-time maximum)
