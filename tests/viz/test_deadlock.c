@@ -146,13 +146,21 @@ Test(deadlock, recorded_lock_order_deadlock, .init = record, .fini = cleanup, .t
     cr_assert_eq(viz_recording_new(&rec), 0);
     al_tracefile_error_t err;
     cr_assert_eq(viz_recording_load(rec, dl_path, &err), 0);
-    /* The moment both wait: just after the second contended lock. */
-    uint64_t both = 0;
-    int contends = 0;
-    for (size_t i = 0; i < rec->num_events && contends < 2; i++)
-        if (rec->events[i].kind == AL_EV_LOCK_CONTEND && ++contends == 2)
-            both = rec->events[i].ts_ns;
+    /* The moment both wait: each has contended for its second lock and its
+     * poll has ended (not a fixed delay after the contention: a preempted
+     * worker may end that poll much later). */
+    uint64_t both = 0, waiter[2] = {0, 0};
+    int contends = 0, ended = 0;
+    for (size_t i = 0; i < rec->num_events && !both; i++) {
+        const al_trace_event_t *ev = &rec->events[i];
+        if (ev->kind == AL_EV_LOCK_CONTEND && contends < 2)
+            waiter[contends++] = ev->task;
+        else if (ev->kind == AL_EV_POLL_END && ev->task &&
+                 (ev->task == waiter[0] || ev->task == waiter[1]) && ++ended == 2)
+            both = ev->ts_ns;
+    }
     cr_assert_eq(contends, 2, "both tasks wait for a lock");
+    cr_assert_neq(both, 0, "both polls end after the contention");
     viz_player_t *p;
     cr_assert_eq(viz_player_new(rec, &p), 0);
     cr_assert_eq(viz_player_seek_ns(p, both + 1000), 0);
