@@ -88,8 +88,19 @@ void al_runtime_free(al_runtime_t *rt);
 /* True once shutdown began (long-running code may check it and stop). */
 bool al_runtime_is_shutting_down(const al_runtime_t *rt);
 
-/* The runtime this thread is inside (worker, task, block_on), or NULL. */
+/* The runtime this thread is inside (worker, task, block_on, or entered
+ * with al_runtime_enter), or NULL. */
 al_runtime_t *al_runtime_current(void);
+/* True while this thread drives tasks (a worker, a task, block_on): where
+ * block_on would nest (AL_ENESTED). */
+bool al_runtime_driving(void);
+/* Make rt this thread's current runtime without driving it (Tokio's
+ * Runtime::enter): al_spawn(NULL, ...), timers and sockets use it, and what
+ * resources do on this thread (made, unlocked, dropped) is recorded in its
+ * event stream. block_on stays allowed. Returns the runtime current before,
+ * to give back to al_runtime_exit on the same thread; exit before freeing rt. */
+al_runtime_t *al_runtime_enter(al_runtime_t *rt);
+void al_runtime_exit(al_runtime_t *previous);
 const al_runtime_config_t *al_runtime_config(const al_runtime_t *rt);
 uint32_t al_runtime_num_workers(const al_runtime_t *rt);
 /* Index of the worker this thread runs as, or -1. */

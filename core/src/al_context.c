@@ -30,6 +30,29 @@ uint64_t al__resource_id_next(void)
     return atomic_fetch_add_explicit(&al__resource_ids, 1, memory_order_relaxed);
 }
 
-al_runtime_t *al_runtime_current(void) { return al__tls.rt; }
+al_runtime_t *al_runtime_current(void)
+{
+    return al__tls.rt;
+}
 
-int al_runtime_current_worker(void) { return al__tls.worker_index; }
+bool al_runtime_driving(void)
+{
+    return al__tls.entered;
+}
+
+al_runtime_t *al_runtime_enter(al_runtime_t *rt)
+{
+    al_runtime_t *previous = al__tls.rt;
+    al__tls.rt = rt;
+    return previous;
+}
+
+void al_runtime_exit(al_runtime_t *previous)
+{
+    al__tls.rt = previous;
+}
+
+int al_runtime_current_worker(void)
+{
+    return al__tls.worker_index;
+}

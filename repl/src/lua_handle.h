@@ -39,6 +39,9 @@ typedef struct al_lua_class {
     /* True for handles that belong to one task (guards, permits): they
      * cannot be sent or captured by a spawned function. */
     bool task_local;
+    /* True when objects begin with an al_lua_rc_t (lua_rc.h): classes whose
+     * objects hold Lua values, so that rt.sync.Weak can point at them. */
+    bool weak;
     /* Optional: the runtime resource id (al_event.h) behind a sync object,
      * so that the visualizer's hooks can point at it (rt.viz.highlight). */
     uint64_t (*resource_id)(void *obj);

@@ -126,6 +126,14 @@ static const al_lua_help_t al_lua_help[] = {
      "Waiting is fair: a queued writer holds back readers that come after it.\n"
      "l:try_read() / l:try_write() return a guard or nil; l:readers(), l:is_write_locked().\n"
      "Guards are also released when the task ends or is cancelled."},
+    {"rt.sync.Weak", "w = rt.sync.Weak.new(m)",
+     "a reference to a Mutex or RwLock that does not keep it alive (Rust's Weak)",
+     "  -- nodes that point at each other: a strong back reference is a cycle\n"
+     "  -- that is never freed (pitfall E2); a weak one breaks it\n"
+     "  local g = b:lock(); g.value.prev = rt.sync.Weak.new(a); g:unlock()\n"
+     "  local prev = w:upgrade()   -- a, or nil once nothing else holds it\n"
+     "w:strong_count() says how many strong references are left. Shared objects\n"
+     "still alive when asynclab exits are listed on stderr: a cycle."},
     {"rt.sync.Barrier", "b = rt.sync.Barrier.new(n [, name])",
      "b:wait() returns once n tasks are waiting; true for exactly one of them (the leader)",
      "  local b = rt.sync.Barrier.new(3)\n"

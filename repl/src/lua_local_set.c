@@ -404,7 +404,7 @@ static int al_lua_local_set_block_on(lua_State *L)
     al_lua_local_set_t *lls = al_lua_handle_check(L, 1, &al_lua_local_set_class);
     al_runtime_t *rt = al_lua_check_runtime(L, 2);
     luaL_checktype(L, 3, LUA_TFUNCTION);
-    if (al_lua_in_task(L) || al_runtime_current() != NULL)
+    if (al_lua_in_task(L) || al_runtime_driving())
         return luaL_error(L, "%s", al_strerror(AL_ENESTED));
     /* The LocalSet and the runtime stay on the stack (alive) meanwhile. */
     return al_lua_await_on(L, &al_lua_drive_op_new(L, lls, 3)->op, rt);

@@ -30,6 +30,7 @@
 
 #include <lauxlib.h>
 
+#include "lua_rc.h"
 #include "lua_rt.h"
 #include "lua_task.h"
 
@@ -48,8 +49,12 @@ static void al_lua_module_shutdown(void)
 static int al_lua_module_gc(lua_State *L)
 {
     (void)L;
-    if (atomic_fetch_sub(&al_lua_module_states, 1) == 1)
+    if (atomic_fetch_sub(&al_lua_module_states, 1) == 1) {
         al_lua_module_shutdown();
+        /* The host closed its state (this runs last of its finalizers): a
+         * shared object still alive is in a reference cycle (pitfall E2). */
+        al_lua_rc_report(stderr);
+    }
     return 0;
 }
 

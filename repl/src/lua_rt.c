@@ -27,6 +27,7 @@
 #include "lua_pretty.h"
 #include "lua_runtime.h"
 #include "lua_rwlock.h"
+#include "lua_weak.h"
 #include "lua_select.h"
 #include "lua_std_io.h"
 #include "lua_sync.h"
@@ -422,6 +423,7 @@ AL_LUA_RT_PART(al_lua_part_time_more, al_lua_open_time)
 AL_LUA_RT_PART(al_lua_part_timeout, al_lua_open_timeout)
 AL_LUA_RT_PART(al_lua_part_select, al_lua_open_select)
 AL_LUA_RT_PART(al_lua_part_rwlock, al_lua_open_rwlock)
+AL_LUA_RT_PART(al_lua_part_weak, al_lua_open_weak)
 AL_LUA_RT_PART(al_lua_part_barrier, al_lua_open_barrier)
 AL_LUA_RT_PART(al_lua_part_broadcast, al_lua_open_broadcast)
 AL_LUA_RT_PART(al_lua_part_watch, al_lua_open_watch)
@@ -456,6 +458,7 @@ static const al_lua_rt_part_t al_lua_rt_parts[] = {
     {"rt.sync.Mutex rt.sync.Semaphore rt.sync.Notify std.sync.Mutex", al_lua_part_sync},
     {"rt.sync.mpsc rt.sync.oneshot", al_lua_part_chan},
     {"rt.sync.RwLock", al_lua_part_rwlock},
+    {"rt.sync.Weak", al_lua_part_weak},
     {"rt.sync.Barrier", al_lua_part_barrier},
     {"rt.sync.broadcast", al_lua_part_broadcast},
     {"rt.sync.watch", al_lua_part_watch},

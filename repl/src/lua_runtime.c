@@ -209,7 +209,7 @@ static int al_lua_rt_block_on(lua_State *L)
 {
     al_lua_runtime_t *r = al_lua_runtime_check(L);
     luaL_checktype(L, 2, LUA_TFUNCTION);
-    if (al_lua_in_task(L) || al_runtime_current() != NULL)
+    if (al_lua_in_task(L) || al_runtime_driving())
         return luaL_error(L, "%s", al_strerror(AL_ENESTED));
     int nargs = lua_gettop(L) - 2;
     al_lua_spawn(L, r->rt, 2, nargs, "block_on", AL_TASK_ASYNC);

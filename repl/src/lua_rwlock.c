@@ -19,6 +19,7 @@
 #include <lauxlib.h>
 
 #include "lua_handle.h"
+#include "lua_rc.h"
 #include "lua_rt.h"
 #include "lua_rwlock.h"
 #include "lua_task.h"
@@ -26,7 +27,7 @@
 /* ---- the shared lock ---- */
 
 typedef struct {
-    atomic_int refs;
+    al_lua_rc_t rc; /* first: rt.sync.Weak points here */
     al_rwlock_t *l;
     al_lua_pack_t value; /* read by readers, replaced by a writer (the lock decides) */
 } al_lua_rwlock_t;
@@ -35,34 +36,38 @@ extern const al_lua_class_t al_lua_rwlock_class, al_lua_read_guard_class, al_lua
 
 static void al_lua_rwlock_retain(void *o)
 {
-    atomic_fetch_add(&((al_lua_rwlock_t *)o)->refs, 1);
+    al_lua_rc_retain(&((al_lua_rwlock_t *)o)->rc);
 }
 
 static void al_lua_rwlock_release(void *o)
 {
     al_lua_rwlock_t *lr = o;
-    if (atomic_fetch_sub(&lr->refs, 1) != 1)
+    if (!al_lua_rc_release(&lr->rc))
         return;
-    al_lua_pack_free(&lr->value);
+    al_lua_pack_free(&lr->value); /* may release handles it held */
     al_rwlock_unref(lr->l);
-    free(lr);
+    al_lua_rc_weak_release(&lr->rc);
 }
 
 static void al_lua_rwlock_describe(void *o, char *buf, size_t cap)
 {
     al_lua_rwlock_t *lr = o;
-    unsigned long long id = (unsigned long long)al_rwlock_id(lr->l);
+    char id[96];
+    const char *name = al_rwlock_name(lr->l);
+    if (name && *name)
+        snprintf(id, sizeof id, "%llu \"%.60s\"", (unsigned long long)al_rwlock_id(lr->l), name);
+    else
+        snprintf(id, sizeof id, "%llu", (unsigned long long)al_rwlock_id(lr->l));
     uint32_t readers = al_rwlock_readers(lr->l);
     uint64_t writer = al_rwlock_writer(lr->l);
     if (al_rwlock_is_write_locked(lr->l) && writer)
-        snprintf(buf, cap, "#%llu write-locked by task %llu", id, (unsigned long long)writer);
+        snprintf(buf, cap, "#%s write-locked by task %llu", id, (unsigned long long)writer);
     else if (al_rwlock_is_write_locked(lr->l))
-        snprintf(buf, cap, "#%llu write-locked", id);
+        snprintf(buf, cap, "#%s write-locked", id);
     else if (readers)
-        snprintf(buf, cap, "#%llu read-locked by %u reader%s", id, readers,
-                 readers == 1 ? "" : "s");
+        snprintf(buf, cap, "#%s read-locked by %u reader%s", id, readers, readers == 1 ? "" : "s");
     else
-        snprintf(buf, cap, "#%llu unlocked", id);
+        snprintf(buf, cap, "#%s unlocked", id);
 }
 
 /* ---- guards ---- */
@@ -243,7 +248,7 @@ static int al_lua_rwlock_new(lua_State *L)
         free(lr);
         return luaL_error(L, "%s", al_strerror(mk.rc));
     }
-    atomic_init(&lr->refs, 1);
+    al_lua_rc_init(&lr->rc, &al_lua_rwlock_class);
     al_lua_handle_push(L, &al_lua_rwlock_class, lr);
     return 1;
 }
@@ -353,6 +358,7 @@ const al_lua_class_t al_lua_rwlock_class = {
     .retain = al_lua_rwlock_retain,
     .release = al_lua_rwlock_release,
     .describe = al_lua_rwlock_describe,
+    .weak = true,
     .methods = (const luaL_Reg[]){{"read", al_lua_rwlock_read},
                                   {"write", al_lua_rwlock_write},
                                   {"try_read", al_lua_rwlock_try_read},

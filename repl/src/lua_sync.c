@@ -15,6 +15,7 @@
 #include <lauxlib.h>
 
 #include "lua_handle.h"
+#include "lua_rc.h"
 #include "lua_rt.h"
 #include "lua_sync.h"
 #include "lua_task.h"
@@ -22,7 +23,7 @@
 /* ---- the shared mutex object (both flavours) ---- */
 
 typedef struct {
-    atomic_int refs;
+    al_lua_rc_t rc; /* first: rt.sync.Weak points here */
     bool is_std;
     al_mutex_t *m;       /* rt.sync.Mutex */
     al_std_mutex_t *sm;  /* std.sync.Mutex */
@@ -31,19 +32,19 @@ typedef struct {
 
 static void al_lua_mutex_retain(void *o)
 {
-    atomic_fetch_add(&((al_lua_mutex_t *)o)->refs, 1);
+    al_lua_rc_retain(&((al_lua_mutex_t *)o)->rc);
 }
 static void al_lua_mutex_release(void *o)
 {
     al_lua_mutex_t *lm = o;
-    if (atomic_fetch_sub(&lm->refs, 1) != 1)
+    if (!al_lua_rc_release(&lm->rc))
         return;
-    al_lua_pack_free(&lm->value);
+    al_lua_pack_free(&lm->value); /* may release handles it held */
     if (lm->is_std)
         al_std_mutex_unref(lm->sm);
     else
         al_mutex_unref(lm->m);
-    free(lm);
+    al_lua_rc_weak_release(&lm->rc);
 }
 
 static void al_lua_mutex_describe(void *o, char *buf, size_t cap)
@@ -51,14 +52,15 @@ static void al_lua_mutex_describe(void *o, char *buf, size_t cap)
     al_lua_mutex_t *lm = o;
     bool locked = lm->is_std ? al_std_mutex_is_locked(lm->sm) : al_mutex_is_locked(lm->m);
     uint64_t holder = lm->is_std ? al_std_mutex_holder(lm->sm) : al_mutex_holder(lm->m);
+    unsigned long long id = lm->is_std ? al_std_mutex_id(lm->sm) : al_mutex_id(lm->m);
+    const char *name = lm->is_std ? al_std_mutex_name(lm->sm) : al_mutex_name(lm->m);
+    char named[80] = "";
+    if (name && *name)
+        snprintf(named, sizeof named, " \"%.60s\"", name);
     if (locked && holder)
-        snprintf(buf, cap, "#%llu locked by task %llu",
-                 (unsigned long long)(lm->is_std ? al_std_mutex_id(lm->sm) : al_mutex_id(lm->m)),
-                 (unsigned long long)holder);
+        snprintf(buf, cap, "#%llu%s locked by task %llu", id, named, (unsigned long long)holder);
     else
-        snprintf(buf, cap, "#%llu %s",
-                 (unsigned long long)(lm->is_std ? al_std_mutex_id(lm->sm) : al_mutex_id(lm->m)),
-                 locked ? "locked" : "unlocked");
+        snprintf(buf, cap, "#%llu%s %s", id, named, locked ? "locked" : "unlocked");
 }
 
 /* ---- guards ---- */
@@ -210,7 +212,7 @@ static int al_lua_mutex_new_common(lua_State *L, bool is_std)
         free(lm);
         return luaL_error(L, "%s", al_strerror(rc));
     }
-    atomic_init(&lm->refs, 1);
+    al_lua_rc_init(&lm->rc, &al_lua_mutex_class);
     lm->is_std = is_std;
     al_lua_handle_push(L, &al_lua_mutex_class, lm);
     return 1;
@@ -326,7 +328,8 @@ const al_lua_class_t al_lua_mutex_class = {.name = "Mutex",
                                            .retain = al_lua_mutex_retain,
                                            .release = al_lua_mutex_release,
                                            .methods = al_lua_mutex_methods,
-                                           .describe = al_lua_mutex_describe};
+                                           .describe = al_lua_mutex_describe,
+                                           .weak = true};
 
 /* ---- Semaphore ---- */
 

@@ -133,10 +133,16 @@ static void al_lua_rt_create(void)
     al_runtime_config_init(&cfg, AL_MULTI_THREAD);
     cfg.enable_time = true;
     cfg.enable_io = true;
-    if (al_runtime_new(&cfg, &al_lua_rt) != 0)
+    if (al_runtime_new(&cfg, &al_lua_rt) != 0) {
         al_lua_rt = NULL;
-    else
-        al_lua_inspect_attach(al_lua_rt);
+        return;
+    }
+    al_lua_inspect_attach(al_lua_rt);
+    /* The top level's thread stays entered (Tokio's Runtime::enter): what
+     * the prompt does to resources (make, unlock, drop by __gc) is recorded
+     * on this runtime. Not a worker of another runtime, which has its own. */
+    if (!al_runtime_current())
+        al_runtime_enter(al_lua_rt);
 }
 
 al_runtime_t *al_lua_default_runtime(void)
@@ -148,6 +154,8 @@ al_runtime_t *al_lua_default_runtime(void)
 void al_lua_runtime_shutdown(void)
 {
     if (al_lua_rt) {
+        if (al_runtime_current() == al_lua_rt)
+            al_runtime_exit(NULL);
         al_runtime_free(al_lua_rt);
         al_lua_rt = NULL;
         al_lua_inspect_detach();
@@ -381,22 +389,6 @@ static int al_lua_await_block_on(lua_State *L, al_lua_op_t *op, al_runtime_t *rt
 
 /* ---- running a C function inside the default runtime's context ---- */
 
-typedef struct {
-    void (*fn)(void *);
-    void *arg;
-} al_lua_ctx_call_t;
-
-static al_poll_t al_lua_ctx_poll(void *f, al_context_t *cx, void *out)
-{
-    (void)cx;
-    (void)out;
-    al_lua_ctx_call_t *c = f;
-    c->fn(c->arg);
-    return AL_READY;
-}
-static const al_future_vtable_t al_lua_ctx_vt = {
-    .type_name = "lua setup", .poll = al_lua_ctx_poll, .future_size = sizeof(al_lua_ctx_call_t)};
-
 void al_lua_in_context(lua_State *L, void (*fn)(void *), void *arg)
 {
     al_runtime_t *rt = al_lua_default_runtime();
@@ -404,9 +396,9 @@ void al_lua_in_context(lua_State *L, void (*fn)(void *), void *arg)
         fn(arg); /* already in a context (or none to enter) */
         return;
     }
-    al_lua_ctx_call_t c = {fn, arg};
-    if (al_runtime_block_on(rt, &al_lua_ctx_vt, &c, NULL, NULL) != 0)
-        fn(arg);
+    al_runtime_t *previous = al_runtime_enter(rt);
+    fn(arg);
+    al_runtime_exit(previous);
 }
 
 /* ---- the task future ---- */

@@ -67,18 +67,22 @@ int al_lua_await(lua_State *L, al_lua_op_t *op);
  * not be running on this thread (the caller checks for nesting). */
 int al_lua_await_on(lua_State *L, al_lua_op_t *op, al_runtime_t *rt);
 
-/* The runtime of this program's top level (created on first use). */
+/* The runtime of this program's top level (created on first use; the
+ * thread that creates it, unless it is inside another runtime, enters it:
+ * al_runtime_enter). */
 al_runtime_t *al_lua_default_runtime(void);
-/* Shut the default runtime down (its tasks are cancelled). */
+/* Shut the default runtime down (its tasks are cancelled); the calling
+ * thread leaves it first. */
 void al_lua_runtime_shutdown(void);
 /* Close the calling thread's pooled task states (before exit). */
 void al_lua_pool_clear(void);
 /* The runtime a Lua API call should use: the current task's, else the
  * default one. */
 al_runtime_t *al_lua_runtime(lua_State *L);
-/* Run fn(arg) inside the default runtime's context when called from the top
- * level, so that what it creates is recorded as created on that runtime
- * (a mutex made at the prompt shows with its name in dumps and lints). */
+/* Run fn(arg) with the default runtime entered when no runtime is current
+ * (a thread other than the top level's), so that what it creates is recorded
+ * as created on that runtime (a mutex shows with its name in dumps and
+ * lints). */
 void al_lua_in_context(lua_State *L, void (*fn)(void *), void *arg);
 /* True when L is running inside a Lua task (not the top level). */
 bool al_lua_in_task(lua_State *L);

@@ -359,7 +359,7 @@ const al_lua_class_t al_lua_interval_class = {
 /* Raise the error of a pause / advance / resume, explained. */
 static int al_lua_time_pause_error(lua_State *L, const char *what, bool pausing, int rc)
 {
-    if (rc == AL_ENORUNTIME && !al_lua_in_task(L))
+    if ((rc == AL_ENORUNTIME || rc == AL_EINVAL) && !al_lua_in_task(L))
         return luaL_error(L,
                           "%s needs a current-thread runtime, and the top level runs on the "
                           "default multi-thread one: call it inside "

@@ -18,6 +18,7 @@
 #include "lua_repl.h"
 #include "lua_rt.h"
 #include "lua_run.h"
+#include "lua_rc.h"
 #include "lua_task.h"
 #include "lua_viz.h"
 #include "trace_cli.h"
@@ -95,6 +96,9 @@ static int run_lua(int argc, char **argv)
     al_lua_alloc_close(L);  /* handles release their references first */
     al_lua_runtime_shutdown();
     al_lua_pool_clear();
+    /* Every Lua state is closed: a shared object still alive is held only
+     * by others like it (pitfall E2). Said, not an error of the program. */
+    al_lua_rc_report(stderr);
     return rc;
 }
 

@@ -82,6 +82,8 @@ local instances = {
   Sender = tx, Receiver = rx, OneshotSender = otx, OneshotReceiver = orx,
   Runtime = private,
   Future = rt.future{ poll = function() return 1 end },
+  RwLock = rt.sync.RwLock.new(0),
+  Weak = rt.sync.Weak.new(m),
 }
 for kind, inst in pairs(instances) do
   local mt = getmetatable(inst)

@@ -1,6 +1,6 @@
--- test_pitfalls_tasks.lua — catalogue group E, tasks: leaks, cancellation,
--- backlogs, exhaustion; each in a few lines of Lua, its measurable symptom,
--- and the fix not showing it. (E3 is in test_tasks.lua, E5 in
+-- test_pitfalls_tasks.lua — catalogue group E, tasks: leaks, reference
+-- cycles, cancellation, backlogs, exhaustion; each in a few lines of Lua,
+-- its measurable symptom, and the fix not showing it. (E3 is in test_tasks.lua, E5 in
 -- test_values.lua, E6 in test_chan.lua.)
 local function check(cond, msg) if not cond then error(msg or "check failed", 2) end end
 local function alive() return rt.metrics().num_alive_tasks end
@@ -155,4 +155,43 @@ check(not finished and held == 25, "E8: 100 tasks on 25 connections deadlock (" 
 check(after == 25, "E8: cancelling them gave every connection back: " .. after)
 finished = serve(true)
 check(finished, "E8 fixed: taking both connections at once completes")
+
+-- E2: a reference cycle through shared handles: two list nodes (Mutexes)
+-- whose values hold each other are never freed. In-process, a Weak handle
+-- to a node shows it: it still upgrades after every Lua reference is gone.
+local function linked_pair(weak_back)
+  local a = rt.sync.Mutex.new({}, "e2 a")
+  local b = rt.sync.Mutex.new({}, "e2 b")
+  local g = a:lock(); g.value.next = b; g:unlock()
+  g = b:lock(); g.value.prev = weak_back and rt.sync.Weak.new(a) or a; g:unlock()
+  return rt.sync.Weak.new(a), rt.sync.Weak.new(b)
+end
+local wa, wb = linked_pair(false)
+collectgarbage(); collectgarbage()
+check(wa:strong_count() == 1 and wb:strong_count() == 1,
+      "E2: each held once, by the other: " .. wa:strong_count() .. ", " .. wb:strong_count())
+check(wa:upgrade() ~= nil and wb:upgrade() ~= nil, "E2: the cycle keeps both nodes alive")
+do -- cutting one link by hand frees both (or the exit report would list them)
+  local g = wa:upgrade():lock(); g.value.next = nil; g:unlock()
+end
+collectgarbage(); collectgarbage()
+check(wa:upgrade() == nil and wb:upgrade() == nil, "E2: cut, the pair is freed")
+wa, wb = linked_pair(true)
+collectgarbage(); collectgarbage()
+check(wa:upgrade() == nil and wb:upgrade() == nil, "E2 fixed: a weak back reference frees both")
+check(tostring(wa):find("(dropped)", 1, true), tostring(wa))
+-- As a program (tests/lua/scenarios/node_cycle.lua): the leak report at exit
+-- names the nodes of the cycle; with the fix there is none.
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local run = dofile(here .. "scenarios/run.lua")
+local out = run("node_cycle", "broken")
+check(out:find("node a is still alive", 1, true), "E2 broken: a survives\n" .. out)
+check(out:find("2 shared objects are still alive", 1, true) and out:find("reference cycle", 1, true)
+      and out:find('Mutex #%d+ "node a" unlocked: 1 strong reference')
+      and out:find('Mutex #%d+ "node b" unlocked: 1 strong reference'),
+      "E2 broken: the exit report lists both nodes\n" .. out)
+out = run("node_cycle", "fixed")
+check(out:find("b.prev is node a", 1, true) and out:find("node a is freed", 1, true),
+      "E2 fixed: the list walks back and is freed\n" .. out)
+check(not out:find("still alive after", 1, true), "E2 fixed: no leak report\n" .. out)
 print("test_pitfalls_tasks: ok")

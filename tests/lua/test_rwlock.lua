@@ -26,7 +26,7 @@ check(l:read().value.n == 2, "the write was stored")
 collectgarbage()
 fails("already unlocked", function() return w.value end)
 fails("already unlocked", w.unlock, w)
-check(tostring(l):find("^RwLock #%d+ unlocked"), tostring(l))
+check(tostring(l):find('^RwLock #%d+ "config" unlocked'), tostring(l))
 
 -- many tasks: readers overlap, writers exclude everyone
 local stats = rt.sync.Mutex.new({readers = 0, max_readers = 0, writers = 0, bad = 0})

@@ -83,4 +83,27 @@ local sg = sm:lock()
 sg.value = sg.value + 1
 sg:unlock()
 check(sm:lock().value == 2)
+
+-- rt.sync.Weak: does not keep its Mutex / RwLock alive; moves between tasks
+do
+  local m = rt.sync.Mutex.new(41, "weakly held")
+  local w = rt.sync.Weak.new(m)
+  check(w:strong_count() == 1, "only m holds it: " .. w:strong_count())
+  check(tostring(w):find('^Weak %-> Mutex #%d+ "weakly held" unlocked'), tostring(w))
+  -- a task upgrades its copy of the Weak and changes the value
+  check(rt.spawn(function(w)
+    local g = w:upgrade():lock(); g.value = g.value + 1; g:unlock(); return true
+  end, w):await())
+  check(m:lock().value == 42, "the task reached the same mutex")
+  m = nil
+  collectgarbage(); collectgarbage()
+  check(w:upgrade() == nil and w:strong_count() == 0, "gone with its last strong handle")
+  check(tostring(w) == "Weak -> Mutex (dropped)", tostring(w))
+  local l = rt.sync.RwLock.new({x = 1})
+  check(rt.sync.Weak.new(l):upgrade():read().value.x == 1, "an RwLock too")
+  local ok, err = pcall(rt.sync.Weak.new, rt.sync.Semaphore.new(1))
+  check(not ok and err:find("Mutex or RwLock expected, got Semaphore", 1, true), err)
+  ok, err = pcall(rt.sync.Weak.new, 3)
+  check(not ok and err:find("bad argument #1", 1, true), err)
+end
 print("test_sync: ok")
