@@ -54,6 +54,39 @@ static int al_lua_handle_method(lua_State *L)
     return 0;
 }
 
+/* Registry key (light userdata) of a task state's shared metatable. */
+static const char al_lua_shared_mt_key;
+
+/* Whether handles of cls can share a task state's one metatable: its
+ * entries (methods, __gc, __tostring) work for any class through h->cls.
+ * Classes with more (fields, their own __gc, __close, __eq, arithmetic)
+ * keep a metatable of their own, so that handles of other classes do not
+ * gain those metamethods. */
+static bool al_lua_class_plain(const al_lua_class_t *cls)
+{
+    return !cls->index && !cls->newindex && !cls->gc && !cls->metamethods;
+}
+
+/* Push the task state's shared metatable, making it on first use: a few
+ * hundred bytes once per state instead of once per class per state. No
+ * __name (it cannot name each class: luaL_typeerror says "userdata"; our own
+ * checks name the class), no class key (it is recognized by identity). */
+static void al_lua_shared_mt_push(lua_State *L)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &al_lua_shared_mt_key) == LUA_TTABLE)
+        return;
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 3);
+    lua_pushcfunction(L, al_lua_handle_method);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, al_lua_handle_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, al_lua_handle_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &al_lua_shared_mt_key);
+}
+
 /* Make cls's metatable in L, if it has none yet. */
 static void al_lua_class_make(lua_State *L, const al_lua_class_t *cls)
 {
@@ -125,6 +158,11 @@ void al_lua_handle_push(lua_State *L, const al_lua_class_t *cls, void *obj)
     al_lua_alloc_note_finalizer(L); /* its __gc releases: collect when the task ends */
     h->cls = cls;
     h->obj = obj;
+    if (al_lua_class_plain(cls) && al_lua_lazy_intact(L)) { /* a task state */
+        al_lua_shared_mt_push(L);
+        lua_setmetatable(L, -2);
+        return;
+    }
     if (luaL_getmetatable(L, cls->name) != LUA_TTABLE) {
         lua_pop(L, 1);
         al_lua_class_make(L, cls);
@@ -137,9 +175,11 @@ al_lua_handle_t *al_lua_handle_test(lua_State *L, int idx)
 {
     if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
         return NULL;
-    lua_getfield(L, -1, AL_LUA_CLASS_KEY);
-    bool ours = lua_islightuserdata(L, -1);
-    lua_pop(L, 2);
+    /* the task state's shared metatable, or one with our class key */
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &al_lua_shared_mt_key);
+    lua_pushliteral(L, AL_LUA_CLASS_KEY);
+    bool ours = lua_rawequal(L, -2, -3) || lua_rawget(L, -3) == LUA_TLIGHTUSERDATA;
+    lua_pop(L, 3);
     return ours ? lua_touserdata(L, idx) : NULL;
 }
 

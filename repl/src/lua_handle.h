@@ -9,7 +9,11 @@
  * the first handle of the class arrives there, whose __index is the class's
  * method table (also mt.methods, which completion lists). In a task state
  * (lua_lazy_libs.h) __index is instead a function that finds the method in
- * the class's C array: no table of methods per class per task.
+ * the class's C array (no table of methods per class per task), and the
+ * handles of plain classes (methods only: no index, newindex, gc or
+ * metamethods) share one metatable, whose entries act through h->cls: no
+ * metatable per class per task either. Such a metatable has no __name
+ * (luaL_typeerror says "userdata"; al_lua_handle_check names the class).
  */
 #ifndef LUA_HANDLE_H
 #define LUA_HANDLE_H

@@ -75,17 +75,25 @@ in_fresh_task(function()
   assert(rx:recv() == 3)
 end)
 
--- A handle class gets its metatable in a task state with its first handle
--- (opening rt.sync.Mutex does not make it), methods found without a table.
+-- In a task state, handles of plain classes share one metatable, made with
+-- the first handle (opening rt.sync.Mutex makes nothing); methods are found
+-- without a table; a class with fields (a guard) gets its own metatable.
 in_fresh_task(function()
   local Mutex = rt.sync.Mutex
   local reg = debug.getregistry()
   assert(reg.Mutex == nil and reg.MutexGuard == nil, "a class made before its first handle")
   local m = Mutex.new(1)
   local mt = getmetatable(m)
-  assert(reg.Mutex == mt and type(mt.__index) == "function" and mt.methods == nil)
+  -- one metatable for the handles of plain classes: none per class
+  assert(reg.Mutex == nil and type(mt.__index) == "function" and mt.methods == nil)
+  assert(getmetatable(rt.sync.Semaphore.new(1)) == mt and getmetatable(rt.sync.Notify.new()) == mt)
   assert(m.no_such_method == nil and tostring(m):find("^Mutex"))
+  assert(tostring(rt.sync.Semaphore.new(2)):find("^Semaphore"))
+  local ok, err = pcall(rt.sync.Semaphore.new(1).acquire, m)
+  assert(not ok and err:find("Semaphore expected, got Mutex", 1, true), err)
   local g = m:lock()
+  -- a guard has fields and its own __gc: a metatable of its own
+  assert(reg.MutexGuard == getmetatable(g) and getmetatable(g) ~= mt)
   g.value = g.value + 1
   g:unlock()
   assert(m:lock().value == 2)
