@@ -76,7 +76,8 @@ static size_t al_lua_default_mem_limit(void)
 #define AL_LUA_STOPPED "task cancelled"
 
 typedef struct al_lua_task {
-    al_lua_awaiter_t aw; /* the task's coroutine (aw.co) and what it waits for */
+    al_lua_awaiter_t
+        aw; /* the thread it runs on (aw.co: its state's main one) and what it waits for */
     al_lua_ctl_t *ctl;
     size_t mem_limit, mem_base; /* the state may grow to mem_base + mem_limit */
     /* Live tasks are listed for dumps (tracebacks); poll_lock is held while a
@@ -89,7 +90,6 @@ typedef struct al_lua_task {
     al_lua_pack_t init;    /* the function and its arguments, until the first poll */
     al_lua_pack_t globals; /* the globals its code names: a table, or empty */
     lua_State *L;          /* the task's state (from the pool) */
-    bool returned;         /* its coroutine returned: the state may reuse it */
     al_runtime_t *rt;
 } al_lua_task_t;
 
@@ -257,10 +257,9 @@ static void al_lua_state_give(lua_State *L)
         al_lua_alloc_close(L);
 }
 
-/* Registry keys (light userdata) of a task state's shared parts. */
-static const char al_lua_env_mt_key;   /* metatable of task environments: __index = globals */
-static const char al_lua_co_key;       /* the running task's coroutine */
-static const char al_lua_spare_co_key; /* a coroutine that returned, to reuse */
+/* Registry key (light userdata) of the metatable of task environments
+ * (__index = globals), one per state. */
+static const char al_lua_env_mt_key;
 
 /* Push a fresh environment for a task or blocking job: reads fall through
  * to the state's globals, writes stay in it. */
@@ -407,15 +406,7 @@ static void al_lua_task_release_state(al_lua_task_t *t)
 {
     if (!t->L)
         return;
-    lua_State *L = t->L;
-    if (t->returned) { /* a coroutine that returned runs the state's next task */
-        lua_settop(t->aw.co, 0);
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &al_lua_co_key);
-        lua_rawsetp(L, LUA_REGISTRYINDEX, &al_lua_spare_co_key);
-    }
-    lua_pushnil(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &al_lua_co_key);
-    al_lua_state_give(L);
+    al_lua_state_give(t->L);
     t->L = t->aw.co = NULL;
 }
 
@@ -546,25 +537,20 @@ static int al_lua_task_start(al_lua_task_t *t, char *err, size_t cap)
         lua_settop(L, env);
     }
     t->mem_base = al_lua_alloc_used(L);
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &al_lua_spare_co_key) == LUA_TTHREAD) {
-        t->aw.co = lua_tothread(L, -1);
-        lua_pushnil(L);
-        lua_rawsetp(L, LUA_REGISTRYINDEX, &al_lua_spare_co_key);
-        *al_lua_slot(t->aw.co) = &t->aw;
-    } else {
-        lua_pop(L, 1);
-        t->aw.co = lua_newthread(L); /* its awaiter: the main thread's, ours */
-        /* Coroutines the task creates inherit the hook. */
-        lua_sethook(t->aw.co, al_lua_watch_hook, LUA_MASKCOUNT, AL_LUA_WATCH_EVERY);
-    }
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &al_lua_co_key); /* keeps it alive */
-    lua_pushvalue(L, env);
-    lua_xmove(L, t->aw.co, 1); /* co's slot 1: the environment, while unpacking */
-    int n = al_lua_unpack_env(t->aw.co, &t->init, 1, err, cap);
-    lua_remove(t->aw.co, 1);
+    /* The task runs on the state's main thread, resumed as a coroutine
+     * (lua_resume allows it when the thread's stack holds only the function
+     * and its arguments): no coroutine of ~1 KiB (thread and stack) per
+     * pending task. The thread is suspended while the task waits, as a
+     * coroutine would be; a cancelled or failed task's thread is reset
+     * (al_lua_close_cancelled) before the state is recycled. */
+    t->aw.co = L;
+    /* Lua code that never awaits still sees abort and shutdown; the
+     * coroutines it creates inherit the hook. */
+    lua_sethook(L, al_lua_watch_hook, LUA_MASKCOUNT, AL_LUA_WATCH_EVERY);
+    int n = al_lua_unpack_env(L, &t->init, env, err, cap);
     if (n < 1)
         return -1;
-    lua_settop(L, env - 1);
+    lua_remove(L, env); /* only the function and its arguments stay */
     return n - 1;
 }
 
@@ -605,7 +591,9 @@ static al_poll_t al_lua_task_poll_locked(al_lua_task_t *t, al_context_t *cx, voi
         /* The limit holds while Lua code runs; the C side around it (results,
          * tracebacks) must not fail on it outside a protected call. */
         al_lua_alloc_set_limit(t->L, t->mem_base + t->mem_limit);
-        int status = lua_resume(t->aw.co, t->L, nargs, &nres);
+        /* from NULL: the thread resumes itself, its own C-call count must
+         * not add up across resumes */
+        int status = lua_resume(t->aw.co, NULL, nargs, &nres);
         al_lua_alloc_set_limit(t->L, SIZE_MAX);
         if (status == LUA_YIELD) {
             if (t->aw.pending)
@@ -625,7 +613,6 @@ static al_poll_t al_lua_task_poll_locked(al_lua_task_t *t, al_context_t *cx, voi
         al_lua_pack_t *res = out;
         if (!al_lua_pack(t->aw.co, -nres, nres, "return", NULL, res, err, sizeof err))
             return al_panic(cx, "%s", err);
-        t->returned = true;
         return AL_READY;
     }
 }
