@@ -154,7 +154,7 @@ void al_lua_class_register(lua_State *L, const al_lua_class_t *cls)
 
 void al_lua_handle_push(lua_State *L, const al_lua_class_t *cls, void *obj)
 {
-    al_lua_handle_t *h = lua_newuserdatauv(L, sizeof *h, 1);
+    al_lua_handle_t *h = lua_newuserdatauv(L, sizeof *h, cls->index ? 1 : 0);
     al_lua_alloc_note_finalizer(L); /* its __gc releases: collect when the task ends */
     h->cls = cls;
     h->obj = obj;

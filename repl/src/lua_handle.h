@@ -61,8 +61,8 @@ typedef struct al_lua_handle {
  * first handle of the class. */
 void al_lua_class_register(lua_State *L, const al_lua_class_t *cls);
 /* Push a new handle for obj, taking over one reference the caller holds.
- * The userdata has one user value slot (nil), for classes that keep a Lua
- * value with the handle (a guard's value). */
+ * Handles of classes with fields (cls->index: a guard's value) have one
+ * user value slot (nil) for the Lua value they keep; others have none. */
 void al_lua_handle_push(lua_State *L, const al_lua_class_t *cls, void *obj);
 /* The handle at idx if it is one of ours (any class), else NULL. */
 al_lua_handle_t *al_lua_handle_test(lua_State *L, int idx);
