@@ -86,7 +86,6 @@ typedef struct al_lua_task {
     bool listed;
     pthread_mutex_t poll_lock;
     uint64_t id;
-    char name[64];
     al_lua_pack_t init;    /* the function and its arguments, until the first poll */
     al_lua_pack_t globals; /* the globals its code names: a table, or empty */
     lua_State *L;          /* the task's state (from the pool) */
@@ -522,8 +521,13 @@ static int al_lua_task_start(al_lua_task_t *t, char *err, size_t cap)
     }
     lua_State *L = t->L;
     *al_lua_slot(L) = &t->aw;
-    al_lua_push_env(L); /* the task's _ENV: reads fall through to the globals */
-    int env = lua_gettop(L);
+    /* The task's _ENV: reads fall through to the globals. None when no
+     * function it receives has an _ENV upvalue (its code names no global). */
+    int env = 0;
+    if (t->init.has_env || t->globals.count) {
+        al_lua_push_env(L);
+        env = lua_gettop(L);
+    }
     if (t->globals.count) { /* the globals the code names, as the spawner saw them */
         int g = lua_gettop(L) + 1;
         if (al_lua_unpack_env(L, &t->globals, env, err, cap) < 1)
@@ -550,7 +554,8 @@ static int al_lua_task_start(al_lua_task_t *t, char *err, size_t cap)
     int n = al_lua_unpack_env(L, &t->init, env, err, cap);
     if (n < 1)
         return -1;
-    lua_remove(L, env); /* only the function and its arguments stay */
+    if (env)
+        lua_remove(L, env); /* only the function and its arguments stay */
     return n - 1;
 }
 
@@ -676,11 +681,10 @@ static void al_lua_blocking_release(al_lua_blocking_t *b)
 
 typedef struct {
     atomic_int refs;
-    pthread_mutex_t lock; /* one awaiter at a time */
+    atomic_bool awaited; /* one awaiter at a time */
     al_join_t *h;
     uint64_t id;
-    char name[64];
-    bool awaited;
+    char *name;                  /* NULL: unnamed (most tasks) */
     al_lua_blocking_t *blocking; /* spawn_blocking: where its results are */
     al_lua_ctl_t *ctl;           /* shared with the task (NULL for blocking ones) */
 } al_lua_join_t;
@@ -696,7 +700,7 @@ static void al_lua_join_release(void *o)
         al_join_drop(j->h);
         al_lua_ctl_release(j->ctl);
         al_lua_blocking_release(j->blocking);
-        pthread_mutex_destroy(&j->lock);
+        free(j->name);
         free(j);
     }
 }
@@ -705,8 +709,8 @@ static void al_lua_join_describe(void *o, char *buf, size_t cap)
 {
     al_lua_join_t *j = o;
     const char *state = al_join_is_finished(j->h) ? "finished" : al_lua_task_state_name(j->id);
-    snprintf(buf, cap, "#%llu%s%s%s %s", (unsigned long long)j->id, j->name[0] ? " \"" : "",
-             j->name, j->name[0] ? "\"" : "", state ? state : "running");
+    snprintf(buf, cap, "#%llu%s%s%s %s", (unsigned long long)j->id, j->name ? " \"" : "",
+             j->name ? j->name : "", j->name ? "\"" : "", state ? state : "running");
 }
 
 /* JoinError values: a table with a message and is_panic / is_cancelled. */
@@ -769,11 +773,7 @@ static al_poll_t al_lua_join_op_poll(al_lua_op_t *o, al_context_t *cx, lua_State
     al_lua_join_op_t *op = (al_lua_join_op_t *)o;
     al_lua_join_t *j = op->j;
     if (!op->locked) {
-        pthread_mutex_lock(&j->lock);
-        bool taken = j->awaited;
-        j->awaited = true;
-        pthread_mutex_unlock(&j->lock);
-        if (taken) {
+        if (atomic_exchange(&j->awaited, true)) {
             lua_pushboolean(L, 0);
             lua_pushfstring(L,
                             "JoinHandle #%I was already awaited (a task's results can be "
@@ -839,11 +839,8 @@ static al_poll_t al_lua_join_op_poll(al_lua_op_t *o, al_context_t *cx, lua_State
 static void al_lua_join_op_drop(al_lua_op_t *o)
 {
     al_lua_join_op_t *op = (al_lua_join_op_t *)o;
-    if (op->locked && !al_join_is_finished(op->j->h)) {
-        pthread_mutex_lock(&op->j->lock); /* cancelled before the result: awaitable again */
-        op->j->awaited = false;
-        pthread_mutex_unlock(&op->j->lock);
-    }
+    if (op->locked && !al_join_is_finished(op->j->h))
+        atomic_store(&op->j->awaited, false); /* cancelled before the result: awaitable again */
     al_lua_join_release(op->j);
     free(op);
 }
@@ -1024,12 +1021,11 @@ int al_lua_spawn_blocking(lua_State *L, al_runtime_t *rt, int idx, int nargs, co
         return luaL_error(L, "out of memory");
     }
     atomic_init(&j->refs, 1);
-    pthread_mutex_init(&j->lock, NULL);
+    atomic_init(&j->awaited, false);
     j->h = h;
     j->id = al_join_id(h);
     j->blocking = b;
-    if (name)
-        snprintf(j->name, sizeof j->name, "%s", name);
+    j->name = name && *name ? strdup(name) : NULL; /* one that fails to copy is left out */
     al_lua_handle_push(L, &al_lua_join_class, j);
     return 1;
 }
@@ -1047,12 +1043,11 @@ static void al_lua_push_join_ctl(lua_State *L, al_join_t *h, const char *name, a
         return;
     }
     atomic_init(&j->refs, 1);
-    pthread_mutex_init(&j->lock, NULL);
+    atomic_init(&j->awaited, false);
     j->h = h;
     j->id = al_join_id(h);
     j->ctl = ctl;
-    if (name)
-        snprintf(j->name, sizeof j->name, "%s", name);
+    j->name = name && *name ? strdup(name) : NULL; /* one that fails to copy is left out */
     al_lua_handle_push(L, &al_lua_join_class, j);
 }
 
@@ -1128,8 +1123,6 @@ static int al_lua_spawn_impl(lua_State *L, al_runtime_t *rt, int idx, int nargs,
     t->aw.task = t;
     t->ctl = ctl;
     pthread_mutex_init(&t->poll_lock, NULL);
-    if (name)
-        snprintf(t->name, sizeof t->name, "%s", name);
     t->mem_limit = mem_limit ? mem_limit : al_lua_default_mem_limit();
     char err[512];
     if (!al_lua_pack(L, idx, nargs + 1, "spawn", nargs < 16 ? names : NULL, &t->init, err,

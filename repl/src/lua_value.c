@@ -267,6 +267,7 @@ static bool al_lua_pack_function(al_lua_packer_t *k, int idx)
         bool is_env = name && strcmp(name, "_ENV") == 0;
         if (is_env) {
             ok = al_lua_put_tag(k, 'E');
+            k->p->has_env = true;
         } else {
             /* "upvalue `co`", or deeper "upvalue `helper`, upvalue `co`". */
             size_t saved = strlen(k->path);

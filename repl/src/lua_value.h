@@ -31,6 +31,7 @@ typedef struct al_lua_pack {
     size_t len, cap;
     int count;        /* values packed */
     bool has_handles; /* release them if never unpacked */
+    bool has_env;     /* holds a function with an _ENV upvalue */
 } al_lua_pack_t;
 
 /* Largest pack accepted (bytes); a bigger value is refused, not truncated. */
