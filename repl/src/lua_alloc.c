@@ -26,8 +26,18 @@
 /* Under AddressSanitizer every block is malloc's, so that it sees overflows
  * of each one (a handle's userdata, say); TSan and release builds use slabs. */
 #define AL_LUA_SMALL_MAX 0
+#define AL_LUA_FIRST_SLAB 0
 #else
-#define AL_LUA_SMALL_MAX 256
+/* 128, not 256: the free lists (one per size class) are in every state's
+ * record, and the few blocks of 129-256 bytes (node arrays of 8, a
+ * function's prototype) cost less from malloc than 16 more lists. */
+#define AL_LUA_SMALL_MAX 128
+/* The first slab comes with the state's record, in one block from malloc:
+ * room for what lua_newstate and a task state's lazy setup allocate in
+ * small blocks (~1.8 KiB) and for a small task's function and values, so
+ * that a pending task state is a few blocks from malloc (this one, its
+ * large blocks, maybe a slab), not one per 512 bytes. */
+#define AL_LUA_FIRST_SLAB 2560
 #endif
 #define AL_LUA_CLASSES (AL_LUA_SMALL_MAX / AL_LUA_GRAIN)
 #define AL_LUA_SLAB_SIZE 512
@@ -46,6 +56,7 @@ typedef struct {
     al_lua_slab_t *slabs;
     char *bump, *bump_end;                 /* the newest slab's untouched rest */
     void *free_blocks[AL_LUA_CLASSES + 1]; /* per class: freed blocks, linked */
+    /* the first slab (AL_LUA_FIRST_SLAB bytes) follows, AL_LUA_GRAIN aligned */
 } al_lua_budget_t;
 
 static size_t al_lua_class(size_t n)
@@ -86,7 +97,7 @@ static void *al_lua_small_alloc(al_lua_budget_t *b, size_t n)
     return p;
 }
 
-/* Free b and its slabs. */
+/* Free b and its slabs (the first is b's own block). */
 static void al_lua_free_slabs(al_lua_budget_t *b)
 {
     for (al_lua_slab_t *s = b->slabs, *next; s; s = next) {
@@ -152,10 +163,13 @@ static int al_lua_panic(lua_State *L)
 
 lua_State *al_lua_alloc_state(void)
 {
-    al_lua_budget_t *b = malloc(sizeof *b);
+    _Static_assert(sizeof(al_lua_budget_t) % AL_LUA_GRAIN == 0, "first slab alignment");
+    al_lua_budget_t *b = malloc(sizeof *b + AL_LUA_FIRST_SLAB);
     if (!b)
         return NULL;
-    *b = (al_lua_budget_t){.used = 0, .limit = SIZE_MAX};
+    *b = (al_lua_budget_t){.used = 0, .limit = SIZE_MAX, .slab_bytes = AL_LUA_FIRST_SLAB};
+    b->bump = (char *)(b + 1);
+    b->bump_end = b->bump + AL_LUA_FIRST_SLAB;
     lua_State *L = lua_newstate(al_lua_alloc, b);
     if (!L) { /* lua_newstate freed its blocks, not the slabs */
         al_lua_free_slabs(b);

@@ -86,9 +86,9 @@ typedef struct al_lua_task {
     bool listed;
     pthread_mutex_t poll_lock;
     uint64_t id;
-    al_lua_pack_t init;    /* the function and its arguments, until the first poll */
-    al_lua_pack_t globals; /* the globals its code names: a table, or empty */
-    lua_State *L;          /* the task's state (from the pool) */
+    al_lua_pack_t init;     /* the function and its arguments, until the first poll */
+    al_lua_pack_t *globals; /* the globals its code names (a table), or NULL */
+    lua_State *L;           /* the task's state (from the pool) */
     al_runtime_t *rt;
 } al_lua_task_t;
 
@@ -524,13 +524,13 @@ static int al_lua_task_start(al_lua_task_t *t, char *err, size_t cap)
     /* The task's _ENV: reads fall through to the globals. None when no
      * function it receives has an _ENV upvalue (its code names no global). */
     int env = 0;
-    if (t->init.has_env || t->globals.count) {
+    if (t->init.has_env || t->globals) {
         al_lua_push_env(L);
         env = lua_gettop(L);
     }
-    if (t->globals.count) { /* the globals the code names, as the spawner saw them */
+    if (t->globals) { /* the globals the code names, as the spawner saw them */
         int g = lua_gettop(L) + 1;
-        if (al_lua_unpack_env(L, &t->globals, env, err, cap) < 1)
+        if (al_lua_unpack_env(L, t->globals, env, err, cap) < 1)
             return -1;
         lua_pushnil(L);
         while (lua_next(L, g)) { /* env[k] = v, keeping k for the next step */
@@ -637,7 +637,9 @@ static void al_lua_task_drop(void *f)
     if (t->aw.co && lua_status(t->aw.co) != LUA_OK)
         al_lua_close_cancelled(t->aw.co);
     al_lua_pack_free(&t->init);
-    al_lua_pack_free(&t->globals);
+    if (t->globals)
+        al_lua_pack_free(t->globals);
+    free(t->globals);
     al_lua_task_release_state(t); /* finished or cancelled: back to the pool */
     al_lua_ctl_release(t->ctl);
     free(t);
@@ -1133,7 +1135,12 @@ static int al_lua_spawn_impl(lua_State *L, al_runtime_t *rt, int idx, int nargs,
         return lua_error(L);
     }
     t->rt = rt;
-    al_lua_pack_used_globals(L, idx, &t->globals);
+    al_lua_pack_t globals;
+    al_lua_pack_used_globals(L, idx, &globals);
+    if (globals.count && (t->globals = malloc(sizeof *t->globals)))
+        *t->globals = globals;
+    else
+        al_lua_pack_free(&globals); /* none (or no memory: the task sees nil) */
     /* Where it was spawned, for every view: "script.lua:12". */
     char where[LUA_IDSIZE + 16] = "";
     lua_Debug ar;
