@@ -8,6 +8,7 @@
  * state's globals), dropped when the task ends.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,11 +81,12 @@ typedef struct al_lua_task {
         aw; /* the thread it runs on (aw.co: its state's main one) and what it waits for */
     al_lua_ctl_t *ctl;
     size_t mem_limit, mem_base; /* the state may grow to mem_base + mem_limit */
-    /* Live tasks are listed for dumps (tracebacks); poll_lock is held while a
-     * worker polls, so a dump reads only tasks at rest. */
+    /* Live tasks are listed for dumps (tracebacks); busy is set while a
+     * worker polls, so a dump reads only tasks at rest (a flag, not a mutex:
+     * 40 bytes less per task; a dump is the only other party). */
     struct al_lua_task *live_prev, *live_next;
     bool listed;
-    pthread_mutex_t poll_lock;
+    atomic_bool busy;
     uint64_t id;
     al_lua_pack_t init;     /* the function and its arguments, until the first poll */
     al_lua_pack_t *globals; /* the globals its code names (a table), or NULL */
@@ -441,6 +443,24 @@ static bool al_lua_task_stopped(al_lua_task_t *t)
 
 /* ---- the list of live tasks, for tracebacks in dumps ---- */
 
+/* busy as a lock: a dump takes it only if free (never waits for a poll);
+ * a poll or a drop waits for a dump reading the task, which is brief. */
+static bool al_lua_task_try_hold(al_lua_task_t *t)
+{
+    return !atomic_exchange_explicit(&t->busy, true, memory_order_acquire);
+}
+
+static void al_lua_task_hold(al_lua_task_t *t)
+{
+    while (!al_lua_task_try_hold(t))
+        sched_yield();
+}
+
+static void al_lua_task_let_go(al_lua_task_t *t)
+{
+    atomic_store_explicit(&t->busy, false, memory_order_release);
+}
+
 static pthread_mutex_t al_lua_live_lock = PTHREAD_MUTEX_INITIALIZER;
 static al_lua_task_t *al_lua_live;
 
@@ -472,7 +492,7 @@ static void al_lua_live_remove(al_lua_task_t *t)
 
 /* Calls fn for every live Lua task with text saying where it waits: the
  * operation it is suspended in and its Lua traceback, or why there is none.
- * A task's state is read only under its poll lock, taken with trylock: a
+ * A task's state is read only while holding its busy flag, taken only if free: a
  * task being polled right now (or a worker stuck inside its poll) is
  * described, never waited for. */
 static void al_lua_each_where(void (*fn)(void *ctx, const al_lua_task_t *t, const char *where),
@@ -480,7 +500,7 @@ static void al_lua_each_where(void (*fn)(void *ctx, const al_lua_task_t *t, cons
 {
     pthread_mutex_lock(&al_lua_live_lock);
     for (al_lua_task_t *t = al_lua_live; t; t = t->live_next) {
-        if (pthread_mutex_trylock(&t->poll_lock) != 0) {
+        if (!al_lua_task_try_hold(t)) {
             fn(ctx, t, "being polled now (no traceback while it runs)");
             continue;
         }
@@ -495,7 +515,7 @@ static void al_lua_each_where(void (*fn)(void *ctx, const al_lua_task_t *t, cons
         } else {
             fn(ctx, t, "not started yet");
         }
-        pthread_mutex_unlock(&t->poll_lock);
+        al_lua_task_let_go(t);
     }
     pthread_mutex_unlock(&al_lua_live_lock);
 }
@@ -568,9 +588,9 @@ static al_poll_t al_lua_task_poll(void *f, al_context_t *cx, void *out)
         t->id = al_task_current_id();
         al_lua_live_add(t);
     }
-    pthread_mutex_lock(&t->poll_lock);
+    al_lua_task_hold(t);
     al_poll_t r = al_lua_task_poll_locked(t, cx, out);
-    pthread_mutex_unlock(&t->poll_lock);
+    al_lua_task_let_go(t);
     return r;
 }
 
@@ -626,9 +646,8 @@ static void al_lua_task_drop(void *f)
 {
     al_lua_task_t *t = *(al_lua_task_t **)f;
     al_lua_live_remove(t);
-    pthread_mutex_lock(&t->poll_lock); /* a dump may be reading this task */
-    pthread_mutex_unlock(&t->poll_lock);
-    pthread_mutex_destroy(&t->poll_lock);
+    al_lua_task_hold(t); /* a dump may be reading this task */
+    al_lua_task_let_go(t);
     if (t->aw.pending)
         t->aw.pending->drop(t->aw.pending);
     t->aw.pending = NULL;
@@ -1124,7 +1143,7 @@ static int al_lua_spawn_impl(lua_State *L, al_runtime_t *rt, int idx, int nargs,
     }
     t->aw.task = t;
     t->ctl = ctl;
-    pthread_mutex_init(&t->poll_lock, NULL);
+    atomic_init(&t->busy, false);
     t->mem_limit = mem_limit ? mem_limit : al_lua_default_mem_limit();
     char err[512];
     if (!al_lua_pack(L, idx, nargs + 1, "spawn", nargs < 16 ? names : NULL, &t->init, err,
