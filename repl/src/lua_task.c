@@ -4,8 +4,8 @@
  *
  * Task states are recycled per thread: a finished task's state goes back to
  * the pool of the thread that finished it, its globals untouched because
- * every task runs with an environment table of its own (__index: the
- * state's globals), dropped when the task ends.
+ * every task whose code names globals runs with an environment table of
+ * its own (__index: the state's globals), dropped when the task ends.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -94,7 +94,7 @@ typedef struct al_lua_task {
     al_runtime_t *rt;
 } al_lua_task_t;
 
-/* A thread's extra space holds its awaiter: for a task's coroutine, the
+/* A thread's extra space holds its awaiter: for a task's thread, the
  * task's; for a select branch, the branch's; NULL at the top level. New
  * coroutines copy their state's main thread's. */
 static al_lua_awaiter_t **al_lua_slot(lua_State *L)

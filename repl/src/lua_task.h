@@ -4,11 +4,12 @@
  * A Lua task is a C future (al_future_vtable_t) that owns a Lua state taken
  * from the polling worker's pool of warm states. Its function and arguments
  * travel packed (lua_value.h); on the first poll they are unpacked into the
- * state and run in a coroutine. When the Lua code awaits (any rt operation
+ * state and run on its main thread, resumed as a coroutine (no coroutine
+ * of its own: ~1 KiB less per task). When the Lua code awaits (any rt operation
  * that must wait), the API function hands an operation (al_lua_op_t) to
- * al_lua_await, which stores it in the task and yields the coroutine: the
+ * al_lua_await, which stores it in the task and yields the thread: the
  * future returns Pending. The task's next poll polls the operation; when it
- * is ready its results resume the coroutine, maybe on another worker.
+ * is ready its results resume the thread, maybe on another worker.
  *
  * Outside a task (the REPL top level, a script's main chunk) al_lua_await
  * drives the operation to completion with block_on on the default runtime:
@@ -36,7 +37,7 @@ struct al_lua_op {
     const char *what; /* "sleep", "lock", ... for dumps */
 };
 
-/* Where awaits land: a coroutine that may wait (a task's own coroutine, or
+/* Where awaits land: a thread that may wait (a task's, its state's main one, or
  * a branch of rt.select), and the operation it waits for. */
 typedef struct al_lua_awaiter {
     lua_State *co;
