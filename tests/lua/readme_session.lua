@@ -7,8 +7,8 @@
 --   * which worker picks up which task, and how an idle worker waits
 --     ("parked (driver)", "parked", "searching"): the dump's workers are
 --     compared as a set;
---   * a timer "due in" or "overdue by"; the state a JoinHandle prints (as
---     far as the console model has seen the task when it is printed);
+--   * a timer "due in" or "overdue by"; the state a JoinHandle prints
+--     (whether the task ran its first poll before `h` was typed);
 --   * a README line "..." stands for any lines, a line ending in " ..." for
 --     any rest of that line.
 -- Exit status 1 with both versions of the first line that differs.
@@ -33,7 +33,7 @@ local got = lines(read(transcript_path))
 while got[#got] == ">" or got[#got] == "> " do got[#got] = nil end -- the prompt Ctrl-D left
 
 local function norm(l)
-  l = l:gsub('^(JoinHandle #%d+ "[^"]*") %a+$', "%1 STATE") -- as far as the console has seen
+  l = l:gsub('^(JoinHandle #%d+ "[^"]*") %a+$', "%1 STATE")
   l = l:gsub("overdue by", "due in")
   l = l:gsub("parked %(driver%)", "IDLE"):gsub("parked", "IDLE"):gsub("searching", "IDLE")
   l = l:gsub("[%d.]+ ?[nuµm]?s%f[%W]", "T"):gsub("%d+%.?%d*", "#")
