@@ -172,7 +172,13 @@ void al_lua_inspect_detach(void)
 
 const char *al_lua_task_state_name(uint64_t id)
 {
-    int state = al_lua_seen.console ? al_console_task_state(al_lua_seen.console, id) : -1;
+    if (!al_lua_seen.console)
+        return NULL;
+    /* Up to date with what was emitted so far: `h` typed right after a
+     * spawn shows the task as it is (idle in its first sleep), not as of
+     * the collector's last round. */
+    al_stream_flush(al_lua_seen.stream);
+    int state = al_console_task_state(al_lua_seen.console, id);
     return state < 0 ? NULL : al_task_state_name((unsigned)state);
 }
 

@@ -3,13 +3,14 @@
  * keyboard would, for the REPL's terminal-only behaviour (completion, line
  * editing, history, Ctrl-C).
  *
- *   pty_drive PROGRAM -- send TEXT | expect TEXT | exit CODE ...
+ *   pty_drive PROGRAM -- send TEXT | expect TEXT | exit CODE | transcript FILE ...
  *
  * `send` types TEXT (escapes: \n \t \e, \xHH, so \x03 is Ctrl-C). `expect`
  * waits until TEXT has appeared in the output since the previous expect
  * (10 s deadline: a failure, not a sleep). `exit` waits for the program to
- * end with CODE. Prints the whole output on failure. Exit status 0 when
- * every step held.
+ * end with CODE; `transcript` writes everything it printed so far (the
+ * terminal's echo of what was typed included) to FILE. Prints the whole
+ * output on failure. Exit status 0 when every step held.
  */
 #include <errno.h>
 #include <poll.h>
@@ -124,12 +125,20 @@ int main(int argc, char **argv)
                 return fail("the program did not exit; expected status", arg);
             if (!WIFEXITED(status) || WEXITSTATUS(status) != atoi(arg))
                 return fail("wrong exit status; expected", arg);
-            return 0;
+            pid = 0;                    /* ended: nothing to kill */
+            for (int k = 0; k < 5; k++) /* what it printed last, still in the terminal */
+                pump(fd, 20);
+        } else if (strcmp(step, "transcript") == 0) {
+            FILE *f = fopen(arg, "w");
+            if (!f || fwrite(out, 1, out_len, f) != out_len || fclose(f) != 0)
+                return fail("cannot write the transcript to", arg);
         } else {
             return fail("unknown step", step);
         }
     }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
     return 0;
 }

@@ -128,6 +128,29 @@ if [ -n "${PTY_DRIVE:-}" ]; then
         send '\x04' exit 0 >"$DIR/pty.out" 2>&1 || fail "terminal session:"$'\n'"$(tail -30 "$DIR/pty.out")"
     checks=$((checks + 1))
     grep -q "^1 + 1$" "$home/.asynclab_history" 2>/dev/null || fail "history file lacks '1 + 1'"
+
+    # The README's first session, typed line by line into a terminal, must
+    # print what the README shows (tests/lua/readme_session.lua says what may
+    # differ). Its task dump is a snapshot of live threads: a task caught
+    # in the middle of a poll is a real, rare difference, hence 3 attempts.
+    checks=$((checks + 1))
+    steps=(expect "> ")
+    while IFS= read -r line; do
+        steps+=(send "$line\n" expect "> ")
+    done < <(awk '/^## A first session at the prompt/ { on = 1 } on && /^```$/ { n++; next }
+                  on && n == 1 && /^>>? / { sub(/^>>? /, ""); print }' README.md)
+    session_ok=0
+    for attempt in 1 2 3; do
+        rm -rf "$home" && mkdir -p "$home"
+        if HOME="$home" "$PTY_DRIVE" "$ASYNCLAB" -- "${steps[@]}" send '\x04' exit 0 \
+            transcript "$DIR/readme.out" >"$DIR/readme.drive" 2>&1 &&
+            "$ASYNCLAB" tests/lua/readme_session.lua README.md "$DIR/readme.out" >"$DIR/readme.cmp" 2>&1; then
+            session_ok=1
+            break
+        fi
+        echo "README session, attempt $attempt: $(cat "$DIR/readme.drive" "$DIR/readme.cmp" | tail -5)" >&2
+    done
+    [ "$session_ok" = 1 ] || fail "the README's first session:"$'\n'"$(cat "$DIR/readme.cmp")"
 fi
 
 if [ "$failures" -ne 0 ]; then

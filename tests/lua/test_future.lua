@@ -27,7 +27,7 @@ rt.future{ poll = function(cx) kept = cx.waker; return true end }:await()
 local ok, err = pcall(kept.wake, kept)
 check(not ok and err:find("valid only during poll", 1, true), err)
 
--- the classic bug: Pending with no waker kept; the task never runs again
+-- pitfall D1, the classic bug: Pending with no waker kept; the task never runs again
 local lost = rt.task.Builder.new():name("forgetful"):spawn(function()
   rt.future{ poll = function(cx) return rt.PENDING end }:await()
 end)

@@ -110,7 +110,49 @@ nframes=$(ls "$DIR/frames" | grep -c '^frame-[0-9]*\.png$')
 [ "$nframes" -ge 5 ] || fail "only $nframes frames"
 expect_png "$DIR/frames/frame-00001.png" 320x200
 expect_png "$DIR/frames/frame-$(printf %05d "$nframes").png" 320x200
-expect 2 "--screenshot or --frames, not both" -- "$ASYNCLAB" replay "$T" --frames "$DIR/f2" --screenshot x.png
+expect 2 "one of --screenshot, --frames and --video at a time" -- "$ASYNCLAB" replay "$T" --frames "$DIR/f2" --screenshot x.png
+expect 2 "one of --screenshot, --frames and --video at a time" -- "$ASYNCLAB" replay "$T" --frames "$DIR/f2" --video x.mp4
+
+# --video: without ffmpeg on PATH, say how to get it; with one, the frames
+# go to it and the temporary directory is gone afterwards. The ffmpeg here
+# is a stand-in (ffmpeg is optional, not in install-deps.sh): it records its
+# arguments, checks that every input frame is a PNG, and writes the output;
+# the real one runs too when installed.
+mkdir -p "$DIR/bin" "$DIR/tmp"
+expect 1 "--video needs ffmpeg, which is not on PATH \\(Debian: sudo apt install ffmpeg\\)" -- \
+    env PATH="$DIR/bin" "$ASYNCLAB" replay "$T" --video "$DIR/out.mp4" --fps 10 --speed 0.05 --size 320x200
+cat >"$DIR/bin/ffmpeg" <<'FAKE'
+#!/bin/bash
+printf '%s\n' "$@" >"$FFMPEG_ARGS"
+for a in "$@"; do case $a in *frame-%05d.png) pattern=$a ;; esac; done
+n=0
+for f in "${pattern%frame-%05d.png}"frame-*.png; do
+    [ "$(od -An -tx1 -N4 "$f" | tr -d ' ')" = 89504e47 ] || { echo "not a PNG: $f" >&2; exit 1; }
+    n=$((n + 1))
+done
+echo "$n frames" >"${@: -1}"
+FAKE
+chmod +x "$DIR/bin/ffmpeg"
+rm -f "$DIR/out.gif" "$DIR/out.mp4"
+expect 0 "wrote $DIR/out.gif" -- env PATH="$DIR/bin:$PATH" TMPDIR="$DIR/tmp" FFMPEG_ARGS="$DIR/ffmpeg.args" \
+    "$ASYNCLAB" replay "$T" --video "$DIR/out.gif" --fps 10 --speed 0.05 --size 320x200
+checks=$((checks + 1))
+grep -qx "$nframes frames" "$DIR/out.gif" 2>/dev/null || fail "--video: ffmpeg did not get the $nframes frames: $(cat "$DIR/out.gif" 2>&1)"
+checks=$((checks + 1))
+{ grep -qx -- "-framerate" "$DIR/ffmpeg.args" && grep -qx "10" "$DIR/ffmpeg.args" &&
+  grep -q "paletteuse" "$DIR/ffmpeg.args"; } || fail "--video GIF: ffmpeg arguments: $(tr '\n' ' ' <"$DIR/ffmpeg.args")"
+checks=$((checks + 1))
+[ -z "$(ls -A "$DIR/tmp")" ] || fail "--video left its frames behind: $(ls "$DIR/tmp")"
+expect 0 "wrote $DIR/out.mp4" -- env PATH="$DIR/bin:$PATH" TMPDIR="$DIR/tmp" FFMPEG_ARGS="$DIR/ffmpeg.args" \
+    "$ASYNCLAB" replay "$T" --video "$DIR/out.mp4" --fps 10 --speed 0.05 --size 320x200
+checks=$((checks + 1))
+grep -qx "yuv420p" "$DIR/ffmpeg.args" || fail "--video mp4: no yuv420p in $(tr '\n' ' ' <"$DIR/ffmpeg.args")"
+if command -v ffmpeg >/dev/null; then
+    rm -f "$DIR/real.gif"
+    expect 0 "wrote $DIR/real.gif" -- "$ASYNCLAB" replay "$T" --video "$DIR/real.gif" --fps 10 --speed 0.05 --size 320x200
+    checks=$((checks + 1))
+    [ "$(head -c 3 "$DIR/real.gif")" = GIF ] || fail "ffmpeg's real.gif is not a GIF"
+fi
 expect 2 "--fps wants 1 to 240" -- "$ASYNCLAB" replay "$T" --frames "$DIR/f2" --fps 0
 expect 1 "that would be [0-9]+ frames" -- "$ASYNCLAB" replay "$T" --frames "$DIR/f3" --fps 240 --speed 0.0000001
 expect 0 "wrote" -- "$ASYNCLAB" replay "$T" --screenshot "$DIR/tall.png" --size 300x2000 --at 99

@@ -20,6 +20,7 @@
 #include "viz_scene.h"
 #include "viz_shot.h"
 #include "viz_timeline_input.h"
+#include "viz_video.h"
 #include "viz_window.h"
 
 /* Motions within this much trace time before --at are drawn in a headless
@@ -28,38 +29,43 @@
 
 void viz_usage(FILE *out)
 {
-    fprintf(out, "asynclab replay: watch a recorded trace (ASYNCLAB_TRACE=FILE records one)\n"
-                 "  replay FILE                        a window: space play/pause, arrows step\n"
-                 "                                     one event, +/- speed, ? all keys,\n"
-                 "                                     Q quits\n"
-                 "  replay FILE --headless [--at T]    the scene as text\n"
-                 "  replay FILE --screenshot OUT.png [--at T] [--size WxH]\n"
-                 "                                     one frame as a PNG (no display needed)\n"
-                 "  replay FILE --frames DIR [--fps N] [--speed X] [--size WxH]\n"
-                 "                                     the whole recording as PNG frames\n"
-                 "                                     DIR/frame-00001.png ... (then ffmpeg\n"
-                 "                                     makes a video; the command is printed)\n"
-                 "  options: --at SECONDS since the recording started, --at event:N (after\n"
-                 "           the first N events) or --at marker:NAME (just after\n"
-                 "           rt.viz.marker(NAME)); --size WxH (1280x800);\n"
-                 "           --speed X trace seconds per second in the window;\n"
-                 "           --panel opens the console panel (Tab in the window);\n"
-                 "           --select task:ID | worker:N | resource:ID selects (a click);\n"
-                 "           --presenter large, high-contrast drawing for a projector (key P);\n"
-                 "           --legend the key and colour legend in a screenshot (key ?);\n"
-                 "           --through-markers playing does not stop at lesson markers (key M);\n"
-                 "           --zoom SECONDS the timeline's window (default: a quarter of the\n"
-                 "           recording); --no-timeline leaves the timeline band out of\n"
-                 "           pictures; --keyframe-mb N the memory for seek keyframes (256)\n"
-                 "  timeline keys: Z/X zoom, [ ] pan, 0 follow the playhead, N / Shift+N next /\n"
-                 "           previous event of a kind, K the kind (lint steal park block panic\n"
-                 "           any); drag on the scrub slider seeks\n"
-                 "Exit status: 0 ok, 1 damaged trace (what came before is shown),\n"
-                 "2 bad usage or unreadable file.\n");
+    fprintf(out,
+            "asynclab replay: watch a recorded trace (ASYNCLAB_TRACE=FILE records one)\n"
+            "  replay FILE                        a window: space play/pause, arrows step\n"
+            "                                     one event, +/- speed, ? all keys,\n"
+            "                                     Q quits\n"
+            "  replay FILE --headless [--at T]    the scene as text\n"
+            "  replay FILE --screenshot OUT.png [--at T] [--size WxH]\n"
+            "                                     one frame as a PNG (no display needed)\n"
+            "  replay FILE --frames DIR [--fps N] [--speed X] [--size WxH]\n"
+            "                                     the whole recording as PNG frames\n"
+            "                                     DIR/frame-00001.png ... (then ffmpeg\n"
+            "                                     makes a video; the command is printed)\n"
+            "  replay FILE --video OUT.mp4|OUT.gif [--fps N] [--speed X] [--size WxH]\n"
+            "                                     the same frames made into a video or an\n"
+            "                                     animated GIF by ffmpeg (apt install ffmpeg)\n"
+            "  options: --at SECONDS since the recording started, --at event:N (after\n"
+            "           the first N events) or --at marker:NAME (just after\n"
+            "           rt.viz.marker(NAME)); --size WxH (1280x800);\n"
+            "           --speed X trace seconds per second in the window;\n"
+            "           --panel opens the console panel (Tab in the window);\n"
+            "           --select task:ID | worker:N | resource:ID selects (a click);\n"
+            "           --presenter large, high-contrast drawing for a projector (key P);\n"
+            "           --legend the key and colour legend in a screenshot (key ?);\n"
+            "           --through-markers playing does not stop at lesson markers (key M);\n"
+            "           --zoom SECONDS the timeline's window (default: a quarter of the\n"
+            "           recording); --no-timeline leaves the timeline band out of\n"
+            "           pictures; --keyframe-mb N the memory for seek keyframes (256)\n"
+            "  timeline keys: Z/X zoom, [ ] pan, 0 follow the playhead, N / Shift+N next /\n"
+            "           previous event of a kind, K the kind (lint steal park block panic\n"
+            "           any); drag on the scrub slider seeks\n"
+            "Exit status: 0 ok, 1 damaged trace (what came before is shown),\n"
+            "2 bad usage or unreadable file.\n");
 }
 
 typedef struct {
     const char *file, *screenshot, *frames;
+    const char *video;     /* --video OUT: frames in a temporary directory, then ffmpeg */
     const char *at_marker; /* --at marker:NAME */
     bool headless, have_at, at_event, no_timeline;
     bool presenter, legend; /* --presenter, --legend (viz_classroom.h) */
@@ -130,7 +136,8 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
             i++;
         } else if (strcmp(o, "--screenshot") == 0 || strcmp(o, "--at") == 0 ||
                    strcmp(o, "--size") == 0 || strcmp(o, "--speed") == 0 ||
-                   strcmp(o, "--frames") == 0 || strcmp(o, "--fps") == 0) {
+                   strcmp(o, "--frames") == 0 || strcmp(o, "--fps") == 0 ||
+                   strcmp(o, "--video") == 0) {
             if (!v) {
                 fprintf(stderr, "asynclab replay: %s needs a value\n", o);
                 return 2;
@@ -140,6 +147,8 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
                 a->screenshot = v;
             } else if (strcmp(o, "--frames") == 0) {
                 a->frames = v;
+            } else if (strcmp(o, "--video") == 0) {
+                a->video = v;
             } else if (strcmp(o, "--fps") == 0) {
                 if (!viz__number(v, &a->fps) || a->fps < 1 || a->fps > 240) {
                     fprintf(stderr,
@@ -209,10 +218,10 @@ static int viz__parse(int argc, char **argv, viz__args_t *a)
         viz_usage(stderr);
         return 2;
     }
-    if (a->screenshot || a->frames)
+    if (a->screenshot || a->frames || a->video)
         a->headless = true;
-    if (a->screenshot && a->frames) {
-        fprintf(stderr, "asynclab replay: --screenshot or --frames, not both\n");
+    if (!!a->screenshot + !!a->frames + !!a->video > 1) {
+        fprintf(stderr, "asynclab replay: one of --screenshot, --frames and --video at a time\n");
         return 2;
     }
     return 0;
@@ -355,12 +364,42 @@ static int viz__frames(viz_player_t *p, const viz__args_t *a, const viz_lesson_t
     viz_scene_free(scene);
     viz_tl_ui_free(tl);
     viz_panels_free(panels);
-    if (rc == 0)
+    if (rc == 0 && !a->video)
         fprintf(stderr,
                 "asynclab replay: wrote %zu frames to %s (%.0f fps, %g trace s per s).\n"
                 "A video: ffmpeg -framerate %.0f -i %s/frame-%%05d.png -pix_fmt yuv420p out.mp4\n",
                 n, a->frames, fps, p->speed, fps, a->frames);
     return rc;
+}
+
+/* --video: the frames of --frames in a temporary directory, then ffmpeg. */
+static int viz__video(viz_player_t *p, const viz__args_t *a, const viz_lesson_t *lesson)
+{
+    char ffmpeg[4096], dir[4096], err[512];
+    if (!viz_video_find_ffmpeg(ffmpeg, sizeof ffmpeg)) {
+        fprintf(stderr,
+                "asynclab replay: --video needs ffmpeg, which is not on PATH (Debian: "
+                "sudo apt install ffmpeg); --frames DIR writes the PNG frames without it\n");
+        return 1;
+    }
+    if (viz_video_tmpdir(dir, sizeof dir) != 0) {
+        fprintf(stderr, "asynclab replay: cannot make a temporary directory for the frames: %s\n",
+                strerror(errno));
+        return 1;
+    }
+    viz__args_t with_frames = *a;
+    with_frames.frames = dir;
+    int rc = viz__frames(p, &with_frames, lesson);
+    if (rc == 0) {
+        fprintf(stderr, "asynclab replay: encoding %s with %s\n", a->video, ffmpeg);
+        rc = viz_video_encode(ffmpeg, dir, a->fps > 0 ? a->fps : 30, a->video, err, sizeof err);
+        if (rc != 0)
+            fprintf(stderr, "asynclab replay: %s\n", err);
+        else
+            fprintf(stderr, "asynclab replay: wrote %s\n", a->video);
+    }
+    viz_video_cleanup(dir);
+    return rc != 0;
 }
 
 static int viz__headless(viz_player_t *p, const viz__args_t *a, const viz_lesson_t *lesson)
@@ -470,6 +509,9 @@ int viz_main(int argc, char **argv)
     if (rc != 0) {
         fprintf(stderr, "asynclab replay: out of memory\n");
         status = 2;
+    } else if (a.video) {
+        if (viz__video(p, &a, &lesson) != 0)
+            status = 1;
     } else if (a.frames) {
         if (viz__frames(p, &a, &lesson) != 0)
             status = 1;
