@@ -89,6 +89,35 @@ for _ = 1, 50 do
   check(rt.spawn(function(x) return ("%d"):format(x) end, 7):await() == "7")
 end
 
+-- A task runs on its state's main thread (no coroutine of its own): a task
+-- cancelled while waiting (its to-be-closed variable runs), one stopped by
+-- coroutine.yield() at its top level, one that fails, and then tasks that
+-- reuse those states; many resumes of one task (its thread's C-call count
+-- must not add up); a task without globals (no environment) next to one
+-- with them.
+for _ = 1, 20 do
+  local closed, started = rt.sync.Semaphore.new(0), rt.sync.Semaphore.new(0)
+  local h = rt.spawn(function(c, s)
+    local _ <close> = setmetatable({}, {__close = function() c:add_permits(1) end})
+    s:add_permits(1)
+    rt.time.sleep(10000)
+  end, closed, started)
+  started:acquire():release()
+  h:abort()
+  check(not pcall(h.await, h))
+  closed:acquire():release()
+  check(not pcall(function() return rt.spawn(function() coroutine.yield() end):await() end))
+  check(not pcall(function() return rt.spawn(function() local t = nil; return t.x end):await() end))
+  check(rt.spawn(function(x) rt.task.yield_now() return x + 1 end, 1):await() == 2)
+end
+check(rt.spawn(function()
+  for _ = 1, 1000 do rt.task.yield_now() end
+  return select(2, coroutine.running())
+end):await() == true, "a task runs on its state's main thread")
+check(rt.spawn(function(a, b) return a + b end, 2, 3):await() == 5)
+check(rt.spawn(function() x_global = 4 return x_global end):await() == 4)
+check(x_global == nil, "a task's globals stay in its environment")
+
 -- A task that replaces its state's globals' metatable (strict mode, say)
 -- does not break the tasks that run in that state after it.
 for _ = 1, 200 do
