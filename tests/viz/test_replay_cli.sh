@@ -118,7 +118,7 @@ expect 2 "one of --screenshot, --frames and --video at a time" -- "$ASYNCLAB" re
 # is a stand-in (ffmpeg is optional, not in install-deps.sh): it records its
 # arguments, checks that every input frame is a PNG, and writes the output;
 # the real one runs too when installed.
-mkdir -p "$DIR/bin" "$DIR/tmp"
+rm -rf "$DIR/bin" "$DIR/tmp" && mkdir -p "$DIR/bin" "$DIR/tmp"
 expect 1 "--video needs ffmpeg, which is not on PATH \\(Debian: sudo apt install ffmpeg\\)" -- \
     env PATH="$DIR/bin" "$ASYNCLAB" replay "$T" --video "$DIR/out.mp4" --fps 10 --speed 0.05 --size 320x200
 cat >"$DIR/bin/ffmpeg" <<'FAKE'
