@@ -10,28 +10,7 @@ DEMO=$2
 DIR=$3
 mkdir -p "$DIR"
 rm -f "$DIR"/demo.trace*
-failures=0
-checks=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-
-# expect STATUS PATTERN -- command...: exit status and a pattern in stdout+stderr.
-expect() {
-    local want=$1 pattern=$2
-    shift 3
-    checks=$((checks + 1))
-    local out
-    out=$("$@" 2>&1)
-    local got=$?
-    if [ "$got" -ne "$want" ]; then
-        fail "'$*' exited $got, expected $want; output:"$'\n'"$(echo "$out" | head -20)"
-    elif ! grep -qE -- "$pattern" <<<"$out"; then
-        fail "'$*' output lacks /$pattern/:"$'\n'"$(echo "$out" | head -20)"
-    fi
-}
+. "$(dirname "$0")/../expect.sh"
 
 ASYNCLAB_TRACE="$DIR/demo.trace" "$DEMO" >"$DIR/demo.out" 2>&1 || fail "the demo failed"
 T="$DIR/demo.trace"

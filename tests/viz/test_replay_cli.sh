@@ -13,28 +13,7 @@ DEMO=$3
 DIR=$4
 mkdir -p "$DIR"
 rm -f "$DIR"/*.trace "$DIR"/*.png
-failures=0
-checks=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-
-# expect STATUS PATTERN -- command...: exit status and a pattern in stdout+stderr.
-expect() {
-    local want=$1 pattern=$2
-    shift 3
-    checks=$((checks + 1))
-    local out
-    out=$("$@" 2>&1)
-    local got=$?
-    if [ "$got" -ne "$want" ]; then
-        fail "'$*' exited $got, expected $want; output:"$'\n'"$(echo "$out" | head -20)"
-    elif ! grep -qE -- "$pattern" <<<"$out"; then
-        fail "'$*' output lacks /$pattern/:"$'\n'"$(echo "$out" | head -30)"
-    fi
-}
+. "$(dirname "$0")/../expect.sh"
 
 # png_size FILE: "WxH" from the PNG header, or "not a png".
 png_size() {
@@ -118,7 +97,7 @@ expect 2 "one of --screenshot, --frames and --video at a time" -- "$ASYNCLAB" re
 # is a stand-in (ffmpeg is optional, not in install-deps.sh): it records its
 # arguments, checks that every input frame is a PNG, and writes the output;
 # the real one runs too when installed.
-mkdir -p "$DIR/bin" "$DIR/tmp"
+rm -rf "$DIR/bin" "$DIR/tmp" && mkdir -p "$DIR/bin" "$DIR/tmp"
 expect 1 "--video needs ffmpeg, which is not on PATH \\(Debian: sudo apt install ffmpeg\\)" -- \
     env PATH="$DIR/bin" "$ASYNCLAB" replay "$T" --video "$DIR/out.mp4" --fps 10 --speed 0.05 --size 320x200
 cat >"$DIR/bin/ffmpeg" <<'FAKE'

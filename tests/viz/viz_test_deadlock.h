@@ -191,49 +191,11 @@ static al_poll_t vd_steal_main_poll(void *f, al_context_t *cx, void *out)
 static const al_future_vtable_t vd_steal_main_vt = {
     .type_name = "main", .poll = vd_steal_main_poll, .future_size = sizeof(vd_steal_main_t)};
 
-/* Run main_vt on a recorded 2-worker runtime into path. */
-static inline int vd_record(const char *path, const al_future_vtable_t *main_vt, void *main_init)
-{
-    al_runtime_config_t cfg;
-    al_runtime_config_init(&cfg, AL_MULTI_THREAD);
-    cfg.worker_threads = 2;
-    cfg.enable_time = true;
-    al_runtime_t *rt;
-    int rc = al_runtime_new(&cfg, &rt);
-    if (rc != 0) {
-        fprintf(stderr, "viz scenario: runtime: %s\n", al_strerror(rc));
-        return rc;
-    }
-    al_stream_t *st = al_stream_of(rt);
-    if (!st && (rc = al_stream_start(rt, NULL, &st)) != 0) {
-        fprintf(stderr, "viz scenario: stream: %s\n", al_strerror(rc));
-        al_runtime_free(rt);
-        return rc;
-    }
-    al_tracefile_writer_t *w;
-    if ((rc = al_tracefile_writer_open(path, &w)) != 0) {
-        fprintf(stderr, "viz scenario: cannot write %s: %s\n", path, al_strerror(rc));
-        al_runtime_free(rt);
-        return rc;
-    }
-    al_stream_subscribe(st, &al_tracefile_writer_consumer, w);
-    rc = al_runtime_block_on(rt, main_vt, main_init, NULL, NULL);
-    al_runtime_shutdown(rt, 2000, NULL);
-    al_stream_stop(st);
-    int wrc = al_tracefile_writer_close(w);
-    al_runtime_free(rt);
-    if (rc == 0)
-        rc = wrc;
-    if (rc != 0)
-        fprintf(stderr, "viz scenario: %s\n", al_strerror(rc));
-    return rc;
-}
-
 static inline int viz_deadlock_record(const char *path)
 {
     vd_main_t m = {0};
     atomic_store(&vd_waiting, 0);
-    int rc = vd_record(path, &vd_main_vt, &m);
+    int rc = vs_record(path, &vd_main_vt, &m);
     al_mutex_unref(m.a);
     al_mutex_unref(m.b);
     return rc;
@@ -242,7 +204,7 @@ static inline int viz_deadlock_record(const char *path)
 static inline int viz_steal_record(const char *path)
 {
     vd_steal_main_t m = {0};
-    return vd_record(path, &vd_steal_main_vt, &m);
+    return vs_record(path, &vd_steal_main_vt, &m);
 }
 
 #endif

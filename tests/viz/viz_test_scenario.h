@@ -236,8 +236,11 @@ static al_poll_t vs_main_poll(void *f, al_context_t *cx, void *out)
 static const al_future_vtable_t vs_main_vt = {
     .type_name = "main", .poll = vs_main_poll, .future_size = sizeof(vs_main_t)};
 
-/* Record the scenario into path. 0, or an error code (message on stderr). */
-static inline int viz_scenario_record(const char *path, uint32_t sleep_ms)
+/* Run main_vt (its future initialised from main_init) to completion on a
+ * recorded 2-worker runtime with timers, into the trace file path; the
+ * runtime is shut down (its tasks cancelled) before the file is closed.
+ * 0, or an error code (message on stderr). */
+static inline int vs_record(const char *path, const al_future_vtable_t *main_vt, void *main_init)
 {
     al_runtime_config_t cfg;
     al_runtime_config_init(&cfg, AL_MULTI_THREAD);
@@ -262,17 +265,24 @@ static inline int viz_scenario_record(const char *path, uint32_t sleep_ms)
         return rc;
     }
     al_stream_subscribe(st, &al_tracefile_writer_consumer, w);
-    vs_main_t m = {.sleep_ns = (uint64_t)sleep_ms * 1000000ull};
-    rc = al_runtime_block_on(rt, &vs_main_vt, &m, NULL, NULL);
+    rc = al_runtime_block_on(rt, main_vt, main_init, NULL, NULL);
     al_runtime_shutdown(rt, 2000, NULL);
     al_stream_stop(st);
     int wrc = al_tracefile_writer_close(w);
     al_runtime_free(rt);
-    al_mutex_unref(m.db);
     if (rc == 0)
         rc = wrc;
     if (rc != 0)
         fprintf(stderr, "viz scenario: %s\n", al_strerror(rc));
+    return rc;
+}
+
+/* Record the scenario into path. 0, or an error code (message on stderr). */
+static inline int viz_scenario_record(const char *path, uint32_t sleep_ms)
+{
+    vs_main_t m = {.sleep_ns = (uint64_t)sleep_ms * 1000000ull};
+    int rc = vs_record(path, &vs_main_vt, &m);
+    al_mutex_unref(m.db);
     return rc;
 }
 

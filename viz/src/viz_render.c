@@ -28,14 +28,20 @@ typedef struct {
     viz_color_t color;
     int max_w;
     SDL_Texture *tex; /* NULL: empty slot */
-    int w, h;
-    uint32_t used; /* frame it was last drawn in */
+    int w, h;         /* in layout units */
+    int pw, ph;       /* in pixels of the texture (w, h times the text scale) */
+    uint32_t used;    /* frame it was last drawn in */
 } viz__text_t;
 
 struct viz_render {
     SDL_Renderer *sdl;
     TTF_Font *font[VIZ_F_COUNT];
-    int font_px; /* the size of VIZ_F_NORMAL */
+    int font_px; /* the size of VIZ_F_NORMAL, in layout units */
+    /* Fonts are opened this many times larger than their layout size, and
+     * text drawn 1:1 with the screen's pixels, when the whole frame is
+     * scaled up (presenter mode: SDL_RenderSetScale): sharp, not magnified. */
+    float text_scale;
+    char font_path[1024];
     uint32_t frame;
     viz__text_t cache[VIZ__CACHE];
     /* The lesson caption: its own larger font, and its wrapped text kept as
@@ -68,6 +74,33 @@ static void viz__close_fonts(viz_render_t *r)
     }
 }
 
+/* Open every font at its layout size times scale into r (closing none). */
+static int viz__open_fonts(viz_render_t *r, float scale, char *err, size_t cap)
+{
+    static const int px[VIZ_F_COUNT] = {VIZ_FONT_PX, VIZ_FONT_SMALL_PX, VIZ_FONT_PX,
+                                        VIZ_FONT_SMALL_PX};
+    for (int i = 0; i < VIZ_F_COUNT; i++) {
+        r->font[i] = TTF_OpenFont(r->font_path, (int)lroundf((float)px[i] * scale));
+        if (!r->font[i]) {
+            snprintf(err, cap,
+                     "cannot open the font %s (%s): install the Debian package "
+                     "fonts-dejavu-core (scripts/install-deps.sh) or set ASYNCLAB_FONT to a "
+                     ".ttf file",
+                     r->font_path, TTF_GetError());
+            viz__close_fonts(r);
+            return -1;
+        }
+        if (i == VIZ_F_BOLD || i == VIZ_F_SMALL_BOLD)
+            TTF_SetFontStyle(r->font[i], TTF_STYLE_BOLD);
+        TTF_SetFontHinting(r->font[i], TTF_HINTING_LIGHT);
+    }
+    r->caption_font = TTF_OpenFont(r->font_path, (int)lroundf(VIZ_CAPTION_FONT_PX * scale));
+    if (r->caption_font)
+        TTF_SetFontStyle(r->caption_font, TTF_STYLE_BOLD);
+    r->text_scale = scale;
+    return 0;
+}
+
 int viz_render_new(SDL_Renderer *sdl, const char *font_path, viz_render_t **out, char *err,
                    size_t cap)
 {
@@ -83,43 +116,49 @@ int viz_render_new(SDL_Renderer *sdl, const char *font_path, viz_render_t **out,
         return -1;
     }
     r->sdl = sdl;
-    static const int px[VIZ_F_COUNT] = {VIZ_FONT_PX, VIZ_FONT_SMALL_PX, VIZ_FONT_PX,
-                                        VIZ_FONT_SMALL_PX};
-    for (int i = 0; i < VIZ_F_COUNT; i++) {
-        r->font[i] = TTF_OpenFont(path, px[i]);
-        if (!r->font[i]) {
-            snprintf(err, cap,
-                     "cannot open the font %s (%s): install the Debian package "
-                     "fonts-dejavu-core (scripts/install-deps.sh) or set ASYNCLAB_FONT to a "
-                     ".ttf file",
-                     path, TTF_GetError());
-            viz__close_fonts(r);
-            free(r);
-            TTF_Quit();
-            return -1;
-        }
-        if (i == VIZ_F_BOLD || i == VIZ_F_SMALL_BOLD)
-            TTF_SetFontStyle(r->font[i], TTF_STYLE_BOLD);
-        TTF_SetFontHinting(r->font[i], TTF_HINTING_LIGHT);
+    snprintf(r->font_path, sizeof r->font_path, "%s", path);
+    if (viz__open_fonts(r, 1.0f, err, cap) != 0) {
+        free(r);
+        TTF_Quit();
+        return -1;
     }
-    r->caption_font = TTF_OpenFont(path, VIZ_CAPTION_FONT_PX);
-    if (r->caption_font)
-        TTF_SetFontStyle(r->caption_font, TTF_STYLE_BOLD);
     r->font_px = VIZ_FONT_PX;
     SDL_SetRenderDrawBlendMode(sdl, SDL_BLENDMODE_BLEND);
     *out = r;
     return 0;
 }
 
+/* Forget every text texture (made with the fonts of another scale). */
+static void viz__drop_texts(viz_render_t *r)
+{
+    for (int i = 0; i < VIZ__CACHE; i++)
+        if (r->cache[i].tex)
+            SDL_DestroyTexture(r->cache[i].tex);
+    memset(r->cache, 0, sizeof r->cache);
+    if (r->caption_tex)
+        SDL_DestroyTexture(r->caption_tex);
+    r->caption_tex = NULL;
+    r->caption_text[0] = 0;
+}
+
+/* Pixels of text (at the text scale) in layout units, rounded up. */
+static int viz__units(const viz_render_t *r, int px)
+{
+    return (int)ceilf((float)px / r->text_scale);
+}
+
+/* The width of s in font, in layout units. */
+static int viz__measure(viz_render_t *r, TTF_Font *f, const char *s)
+{
+    int w = 0;
+    return TTF_SizeUTF8(f, s, &w, NULL) == 0 ? viz__units(r, w) : 0;
+}
+
 void viz_render_free(viz_render_t *r)
 {
     if (!r)
         return;
-    for (int i = 0; i < VIZ__CACHE; i++)
-        if (r->cache[i].tex)
-            SDL_DestroyTexture(r->cache[i].tex);
-    if (r->caption_tex)
-        SDL_DestroyTexture(r->caption_tex);
+    viz__drop_texts(r);
     viz__close_fonts(r);
     free(r);
     TTF_Quit();
@@ -138,11 +177,11 @@ static uint64_t viz__hash(const char *s, uint8_t font, viz_color_t c, int max_w)
 
 /* The longest prefix of s (whole UTF-8 characters) that fits max_w with an
  * ellipsis after it; "" when not even the ellipsis fits. */
-static void viz__fit_text(TTF_Font *f, const char *s, int max_w, char *out, size_t cap)
+static void viz__fit_text(viz_render_t *r, TTF_Font *f, const char *s, int max_w, char *out,
+                          size_t cap)
 {
-    int w = 0;
     snprintf(out, cap, "%s", s);
-    if (TTF_SizeUTF8(f, out, &w, NULL) == 0 && w <= max_w)
+    if (viz__measure(r, f, out) <= max_w)
         return;
     size_t len = strlen(out);
     while (len > 0) {
@@ -151,7 +190,7 @@ static void viz__fit_text(TTF_Font *f, const char *s, int max_w, char *out, size
         while (len > 0 && ((uint8_t)out[len] & 0xc0) == 0x80);
         char buf[80];
         snprintf(buf, sizeof buf, "%.*s\xe2\x80\xa6", (int)len, out);
-        if (TTF_SizeUTF8(f, buf, &w, NULL) == 0 && w <= max_w) {
+        if (viz__measure(r, f, buf) <= max_w) {
             snprintf(out, cap, "%s", buf);
             return;
         }
@@ -182,7 +221,7 @@ static viz__text_t *viz__text(viz_render_t *r, const char *s, uint8_t font, viz_
         SDL_DestroyTexture(slot->tex);
     memset(slot, 0, sizeof *slot);
     char fitted[80];
-    viz__fit_text(r->font[font], s, max_w, fitted, sizeof fitted);
+    viz__fit_text(r, r->font[font], s, max_w, fitted, sizeof fitted);
     if (!fitted[0])
         return NULL;
     SDL_Surface *surf =
@@ -190,8 +229,10 @@ static viz__text_t *viz__text(viz_render_t *r, const char *s, uint8_t font, viz_
     if (!surf)
         return NULL;
     slot->tex = SDL_CreateTextureFromSurface(r->sdl, surf);
-    slot->w = surf->w;
-    slot->h = surf->h;
+    slot->pw = surf->w;
+    slot->ph = surf->h;
+    slot->w = viz__units(r, surf->w);
+    slot->h = viz__units(r, surf->h);
     SDL_FreeSurface(surf);
     if (!slot->tex)
         return NULL;
@@ -211,8 +252,10 @@ static int viz__draw_text(viz_render_t *r, const char *s, uint8_t font, viz_colo
     viz__text_t *t = viz__text(r, s, font, c, max_w);
     if (!t)
         return 0;
-    SDL_Rect dst = {x, y, t->w, t->h};
-    SDL_RenderCopy(r->sdl, t->tex, NULL, &dst);
+    /* The texture's own pixel size on screen (1:1 under the renderer's scale). */
+    SDL_FRect dst = {(float)x, (float)y, (float)t->pw / r->text_scale,
+                     (float)t->ph / r->text_scale};
+    SDL_RenderCopyF(r->sdl, t->tex, NULL, &dst);
     return t->w;
 }
 
@@ -220,7 +263,7 @@ static int viz__draw_text(viz_render_t *r, const char *s, uint8_t font, viz_colo
 static int viz__text_in(viz_render_t *r, const char *s, uint8_t font, viz_color_t c,
                         viz_rect_t rect, int pad)
 {
-    int fh = TTF_FontHeight(r->font[font]);
+    int fh = viz__units(r, TTF_FontHeight(r->font[font]));
     if (rect.h < fh - 3 || rect.w <= 2 * pad)
         return 0;
     return viz__draw_text(r, s, font, c, rect.x + pad, rect.y + (rect.h - fh) / 2,
@@ -347,8 +390,7 @@ static void viz__header(viz_render_t *r, const viz_scene_t *s, const viz_layout_
         warn = drops;
     }
     if (warn) {
-        int ww = 0;
-        TTF_SizeUTF8(r->font[VIZ_F_BOLD], warn, &ww, NULL);
+        int ww = viz__measure(r, r->font[VIZ_F_BOLD], warn);
         if (ww + 12 < h.w / 2) {
             viz_rect_t badge = {right - ww - 12, h.y + 2, ww + 12, h.h - 4};
             viz__fill(r, badge, VIZ_BLOCKED);
@@ -662,8 +704,7 @@ static int viz__aggregate_note(viz_render_t *r, const viz_scene_t *s, const viz_
     int right = l->footer.x + l->footer.w;
     if (!ag.aggregated)
         return right;
-    int tw = 0;
-    TTF_SizeUTF8(r->font[VIZ_F_SMALL_BOLD], ag.text, &tw, NULL);
+    int tw = viz__measure(r, r->font[VIZ_F_SMALL_BOLD], ag.text);
     int max_w = l->footer.w * 3 / 5;
     if (tw > max_w)
         tw = max_w;
@@ -787,16 +828,16 @@ static void viz__caption(viz_render_t *r, const viz_scene_t *s, const viz_layout
         r->caption_wrap = wrap;
         SDL_Surface *surf = TTF_RenderUTF8_Blended_Wrapped(
             r->caption_font, s->caption, (SDL_Color){VIZ_TEXT.r, VIZ_TEXT.g, VIZ_TEXT.b, 255},
-            (Uint32)wrap);
+            (Uint32)lroundf((float)wrap * r->text_scale));
         if (surf) {
             r->caption_tex = SDL_CreateTextureFromSurface(r->sdl, surf);
-            r->caption_w = surf->w;
+            r->caption_w = surf->w; /* pixels of the texture */
             r->caption_h = surf->h;
             SDL_FreeSurface(surf);
         }
     }
     bool text = s->caption[0] && r->caption_tex;
-    int th = text ? r->caption_h : 0;
+    int th = text ? viz__units(r, r->caption_h) : 0;
     int max_h = area.h / 2;
     if (th > max_h)
         th = max_h;
@@ -804,9 +845,15 @@ static void viz__caption(viz_render_t *r, const viz_scene_t *s, const viz_layout
     viz_rect_t band = {area.x + 8, area.y + area.h - band_h - 8, area.w - 16, band_h};
     viz__fill(r, band, viz__alpha(VIZ_CAPTION_BG, 235));
     viz__fill(r, (viz_rect_t){band.x, band.y, 6, band.h}, VIZ_HIGHLIGHT);
-    if (text)
-        SDL_RenderCopy(r->sdl, r->caption_tex, &(SDL_Rect){0, 0, r->caption_w, th},
-                       &(SDL_Rect){band.x + 16, band.y + 8, r->caption_w, th});
+    if (text) {
+        int src_h = (int)lroundf((float)th * r->text_scale);
+        if (src_h > r->caption_h)
+            src_h = r->caption_h;
+        SDL_RenderCopyF(r->sdl, r->caption_tex, &(SDL_Rect){0, 0, r->caption_w, src_h},
+                        &(SDL_FRect){(float)(band.x + 16), (float)(band.y + 8),
+                                     (float)r->caption_w / r->text_scale,
+                                     (float)src_h / r->text_scale});
+    }
     if (note[0])
         viz__text_in(r, note, VIZ_F_SMALL_BOLD, VIZ_HIGHLIGHT,
                      (viz_rect_t){band.x + 16, band.y + 8 + th, band.w - 24, l->line_h}, 0);
@@ -818,6 +865,26 @@ void viz_render_set_classroom(viz_render_t *r, const viz_classroom_t *c)
 {
     r->high_contrast = c && c->presenter;
     r->legend = c && c->legend;
+    /* Presenter mode scales the frame up: text is set again in fonts that
+     * much larger (the old ones kept if the new cannot be opened). */
+    float scale = r->high_contrast ? VIZ_PRESENTER_SCALE : 1.0f;
+    if (scale == r->text_scale)
+        return;
+    TTF_Font *old[VIZ_F_COUNT], *old_caption = r->caption_font;
+    memcpy(old, r->font, sizeof old);
+    float old_scale = r->text_scale;
+    char err[512];
+    if (viz__open_fonts(r, scale, err, sizeof err) != 0) {
+        memcpy(r->font, old, sizeof old);
+        r->caption_font = old_caption;
+        r->text_scale = old_scale;
+        return;
+    }
+    for (int i = 0; i < VIZ_F_COUNT; i++)
+        TTF_CloseFont(old[i]);
+    if (old_caption)
+        TTF_CloseFont(old_caption);
+    viz__drop_texts(r);
 }
 
 static void viz__legend(viz_render_t *r, const viz_layout_t *l)
@@ -929,9 +996,7 @@ int viz_render_text(viz_render_t *r, const char *s, int font, viz_color_t c, viz
 
 int viz_render_text_width(viz_render_t *r, const char *s, int font)
 {
-    int w = 0;
-    TTF_SizeUTF8(r->font[font], s, &w, NULL);
-    return w;
+    return viz__measure(r, r->font[font], s);
 }
 
 void viz_render_fill(viz_render_t *r, viz_rect_t rect, viz_color_t c)
