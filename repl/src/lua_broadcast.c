@@ -24,6 +24,7 @@
 
 #include "lua_broadcast.h"
 #include "lua_handle.h"
+#include "lua_rc.h"
 #include "lua_rt.h"
 #include "lua_task.h"
 
@@ -39,7 +40,7 @@ static void al_lua_bc_drop_value(void *v)
 }
 
 typedef struct {
-    atomic_int refs;
+    al_lua_rc_t rc;       /* first: a value that holds its own sender is a cycle (lua_rc.h) */
     pthread_mutex_t lock; /* guards tx (closed by tx:close()) */
     al_broadcast_tx_t *tx;
     size_t cap;
@@ -56,17 +57,17 @@ extern const al_lua_class_t al_lua_bc_tx_class, al_lua_bc_rx_class;
 
 static void al_lua_bc_tx_retain(void *o)
 {
-    atomic_fetch_add(&((al_lua_bc_tx_t *)o)->refs, 1);
+    al_lua_rc_retain(&((al_lua_bc_tx_t *)o)->rc);
 }
 
 static void al_lua_bc_tx_release(void *o)
 {
     al_lua_bc_tx_t *t = o;
-    if (atomic_fetch_sub(&t->refs, 1) != 1)
+    if (!al_lua_rc_release(&t->rc))
         return;
     al_broadcast_tx_drop(t->tx);
     pthread_mutex_destroy(&t->lock);
-    free(t);
+    al_lua_rc_weak_release(&t->rc);
 }
 
 static void al_lua_bc_rx_retain(void *o)
@@ -88,7 +89,7 @@ static al_lua_bc_tx_t *al_lua_bc_tx_new(al_broadcast_tx_t *tx, size_t cap)
     al_lua_bc_tx_t *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    atomic_init(&t->refs, 1);
+    al_lua_rc_init(&t->rc, &al_lua_bc_tx_class);
     pthread_mutex_init(&t->lock, NULL);
     t->tx = tx;
     t->cap = cap;
@@ -257,6 +258,7 @@ const al_lua_class_t al_lua_bc_tx_class = {
     .retain = al_lua_bc_tx_retain,
     .release = al_lua_bc_tx_release,
     .describe = al_lua_bc_tx_describe,
+    .weak = true,
     .methods = (const luaL_Reg[]){{"send", al_lua_bc_send},
                                   {"subscribe", al_lua_bc_subscribe},
                                   {"clone", al_lua_bc_clone},

@@ -44,7 +44,8 @@ typedef struct al_lua_class {
      * cannot be sent or captured by a spawned function. */
     bool task_local;
     /* True when objects begin with an al_lua_rc_t (lua_rc.h): classes whose
-     * objects hold Lua values, so that rt.sync.Weak can point at them. */
+     * objects hold Lua values (so can be part of a cycle), listed while
+     * alive and reachable by rt.sync.Weak. */
     bool weak;
     /* Optional: the runtime resource id (al_event.h) behind a sync object,
      * so that the visualizer's hooks can point at it (rt.viz.highlight). */

@@ -127,7 +127,8 @@ static const al_lua_help_t al_lua_help[] = {
      "l:try_read() / l:try_write() return a guard or nil; l:readers(), l:is_write_locked().\n"
      "Guards are also released when the task ends or is cancelled."},
     {"rt.sync.Weak", "w = rt.sync.Weak.new(m)",
-     "a reference to a Mutex or RwLock that does not keep it alive (Rust's Weak)",
+     "a reference to a Mutex, RwLock or watch / broadcast sender that does not keep it "
+     "alive (Rust's Weak)",
      "  -- nodes that point at each other: a strong back reference is a cycle\n"
      "  -- that is never freed (pitfall E2); a weak one breaks it\n"
      "  local g = b:lock(); g.value.prev = rt.sync.Weak.new(a); g:unlock()\n"

@@ -91,9 +91,9 @@ size_t al_lua_rc_report(FILE *out)
     if (n) {
         fprintf(out,
                 "asynclab: %zu shared object%s still alive after every Lua state was closed: "
-                "nothing refers to %s but %s, a reference cycle (pitfall E2):\n",
-                n, n == 1 ? " is" : "s are", n == 1 ? "it" : "them",
-                n == 1 ? "itself" : "each other");
+                "only values kept by shared objects refer to %s, so a reference cycle "
+                "keeps %s (pitfall E2):\n",
+                n, n == 1 ? " is" : "s are", n == 1 ? "it" : "them", n == 1 ? "it" : "them");
         for (al_lua_rc_t *rc = al_lua_rc_live; rc; rc = rc->next) {
             char what[160] = "";
             if (rc->cls->describe)

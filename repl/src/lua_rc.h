@@ -1,6 +1,7 @@
 /*
  * lua_rc.h — the reference counts of shared objects that can hold Lua values
- * (a Mutex's or an RwLock's value): Rust's Arc and Weak, in one struct.
+ * (a Mutex's or an RwLock's value, a watch or broadcast channel's stored
+ * values, through its sender): Rust's Arc and Weak, in one struct.
  *
  *   strong  handles, values packed elsewhere, guards: they keep the object
  *           (and what it holds) alive;

@@ -20,6 +20,7 @@
 #include <lauxlib.h>
 
 #include "lua_handle.h"
+#include "lua_rc.h"
 #include "lua_rt.h"
 #include "lua_task.h"
 #include "lua_watch.h"
@@ -36,7 +37,7 @@ static void al_lua_watch_drop_value(void *v)
 }
 
 typedef struct {
-    atomic_int refs;
+    al_lua_rc_t rc;       /* first: a value that holds its own sender is a cycle (lua_rc.h) */
     pthread_mutex_t lock; /* guards tx (closed by tx:close()) */
     al_watch_tx_t *tx;
 } al_lua_watch_tx_t;
@@ -51,17 +52,17 @@ extern const al_lua_class_t al_lua_watch_tx_class, al_lua_watch_rx_class;
 
 static void al_lua_watch_tx_retain(void *o)
 {
-    atomic_fetch_add(&((al_lua_watch_tx_t *)o)->refs, 1);
+    al_lua_rc_retain(&((al_lua_watch_tx_t *)o)->rc);
 }
 
 static void al_lua_watch_tx_release(void *o)
 {
     al_lua_watch_tx_t *t = o;
-    if (atomic_fetch_sub(&t->refs, 1) != 1)
+    if (!al_lua_rc_release(&t->rc))
         return;
     al_watch_tx_drop(t->tx);
     pthread_mutex_destroy(&t->lock);
-    free(t);
+    al_lua_rc_weak_release(&t->rc);
 }
 
 static void al_lua_watch_rx_retain(void *o)
@@ -132,7 +133,7 @@ static int al_lua_watch_channel(lua_State *L)
         free(t);
         return luaL_error(L, "%s", al_strerror(rc));
     }
-    atomic_init(&t->refs, 1);
+    al_lua_rc_init(&t->rc, &al_lua_watch_tx_class);
     pthread_mutex_init(&t->lock, NULL);
     al_lua_handle_push(L, &al_lua_watch_tx_class, t);
     al_lua_watch_push_rx(L, rx);
@@ -241,6 +242,7 @@ const al_lua_class_t al_lua_watch_tx_class = {
     .retain = al_lua_watch_tx_retain,
     .release = al_lua_watch_tx_release,
     .describe = al_lua_watch_tx_describe,
+    .weak = true,
     .methods = (const luaL_Reg[]){{"send", al_lua_watch_send},
                                   {"send_replace", al_lua_watch_send_replace},
                                   {"subscribe", al_lua_watch_subscribe},

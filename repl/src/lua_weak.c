@@ -57,7 +57,9 @@ static int al_lua_weak_new(lua_State *L)
     al_lua_handle_t *h = al_lua_handle_test(L, 1);
     if (!h || !h->cls->weak)
         return luaL_argerror(L, 1,
-                             lua_pushfstring(L, "Mutex or RwLock expected, got %s",
+                             lua_pushfstring(L,
+                                             "Mutex, RwLock, WatchSender or BroadcastSender "
+                                             "expected, got %s",
                                              h ? h->cls->name : luaL_typename(L, 1)));
     if (!h->obj)
         return luaL_argerror(L, 1, lua_pushfstring(L, "%s already released", h->cls->name));

@@ -1,9 +1,12 @@
 /*
- * lua_weak.h — rt.sync.Weak: a reference to a Mutex or RwLock that does not
- * keep it alive (Rust's std::sync::Weak), for back references that would
- * otherwise make a cycle (pitfall E2).
+ * lua_weak.h — rt.sync.Weak: a reference that does not keep its object alive
+ * (Rust's std::sync::Weak, Tokio's WeakSender), for back references that
+ * would otherwise make a cycle (pitfall E2). Objects that hold Lua values
+ * can be part of one: Mutex, RwLock, and the senders of watch and broadcast
+ * channels (their stored values); mpsc and oneshot channels cannot (a
+ * dropped receiver drops what is buffered).
  *
- *   local w = rt.sync.Weak.new(m)   -- m: a Mutex or RwLock
+ *   local w = rt.sync.Weak.new(m)   -- m: one of those
  *   w:upgrade()                     -- m while something else keeps it, else nil
  *   w:strong_count()                -- how many strong references are left
  *

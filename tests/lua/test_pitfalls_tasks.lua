@@ -180,13 +180,38 @@ wa, wb = linked_pair(true)
 collectgarbage(); collectgarbage()
 check(wa:upgrade() == nil and wb:upgrade() == nil, "E2 fixed: a weak back reference frees both")
 check(tostring(wa):find("(dropped)", 1, true), tostring(wa))
+-- A channel whose stored value holds its own sender: a watch channel keeps
+-- its value while a sender lives, so that is a cycle too (a Weak sender
+-- breaks it); an mpsc receiver drops what is buffered when it goes, so a
+-- message holding its own sender is freed with it. weak: the value holds a
+-- Weak of the sender (true) or the sender (false; nil where senders have no
+-- Weak). Returns whether the marker next to it survived, and a Weak sender.
+local function sender_in_value(make, weak)
+  local tx, rx = make()
+  local marker = rt.sync.Mutex.new(0, "e2 marker")
+  local wm = rt.sync.Weak.new(marker)
+  local wtx = weak ~= nil and rt.sync.Weak.new(tx) or nil
+  tx:send({tx = weak and wtx or tx, marker = marker})
+  tx, rx, marker = nil, nil, nil
+  collectgarbage(); collectgarbage()
+  return wm:upgrade() ~= nil, wtx
+end
+local kept, wtx = sender_in_value(function() return rt.sync.watch.channel(0) end, false)
+check(kept, "E2: a watch value holding its sender keeps the channel (and the value) alive")
+wtx:upgrade():send_replace(0) -- replacing the value cuts the cycle (else the exit report lists it)
+collectgarbage(); collectgarbage()
+check(wtx:upgrade() == nil, "E2: cut, the watch channel is freed")
+check(not sender_in_value(function() return rt.sync.watch.channel(0) end, true),
+      "E2 fixed: with a Weak sender in the value, all is freed")
+check(not sender_in_value(rt.sync.mpsc.unbounded_channel, nil),
+      "E2: an mpsc message holding its sender is freed with the receiver")
 -- As a program (tests/lua/scenarios/node_cycle.lua): the leak report at exit
 -- names the nodes of the cycle; with the fix there is none.
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local run = dofile(here .. "scenarios/run.lua")
 local out = run("node_cycle", "broken")
 check(out:find("node a is still alive", 1, true), "E2 broken: a survives\n" .. out)
-check(out:find("2 shared objects are still alive", 1, true) and out:find("reference cycle", 1, true)
+check(out:find("2 shared objects are still alive", 1, true) and out:find("a reference cycle", 1, true)
       and out:find('Mutex #%d+ "node a" unlocked: 1 strong reference')
       and out:find('Mutex #%d+ "node b" unlocked: 1 strong reference'),
       "E2 broken: the exit report lists both nodes\n" .. out)

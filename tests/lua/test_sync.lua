@@ -102,7 +102,8 @@ do
   local l = rt.sync.RwLock.new({x = 1})
   check(rt.sync.Weak.new(l):upgrade():read().value.x == 1, "an RwLock too")
   local ok, err = pcall(rt.sync.Weak.new, rt.sync.Semaphore.new(1))
-  check(not ok and err:find("Mutex or RwLock expected, got Semaphore", 1, true), err)
+  check(not ok and err:find("Mutex, RwLock, WatchSender or BroadcastSender expected, got Semaphore",
+                           1, true), err)
   ok, err = pcall(rt.sync.Weak.new, 3)
   check(not ok and err:find("bad argument #1", 1, true), err)
 end
