@@ -128,10 +128,7 @@ static char dl_path[64];
 
 static void record(void)
 {
-    snprintf(dl_path, sizeof dl_path, "/tmp/viz_deadlock_XXXXXX");
-    int fd = mkstemp(dl_path);
-    cr_assert_geq(fd, 0);
-    close(fd);
+    vt_temp_trace(dl_path, sizeof dl_path, "deadlock");
     cr_assert_eq(viz_deadlock_record(dl_path), 0);
 }
 
@@ -142,10 +139,7 @@ static void cleanup(void)
 
 Test(deadlock, recorded_lock_order_deadlock, .init = record, .fini = cleanup, .timeout = 60)
 {
-    viz_recording_t *rec;
-    cr_assert_eq(viz_recording_new(&rec), 0);
-    al_tracefile_error_t err;
-    cr_assert_eq(viz_recording_load(rec, dl_path, &err), 0);
+    viz_recording_t *rec = vt_load(dl_path);
     /* The moment both wait: each has contended for its second lock and its
      * poll has ended (not a fixed delay after the contention: a preempted
      * worker may end that poll much later). */

@@ -22,10 +22,7 @@ static char trace_path[64];
 
 static void record(void)
 {
-    snprintf(trace_path, sizeof trace_path, "/tmp/viz_hang_XXXXXX");
-    int fd = mkstemp(trace_path);
-    cr_assert_geq(fd, 0);
-    close(fd);
+    vt_temp_trace(trace_path, sizeof trace_path, "hang");
     cr_assert_eq(viz_scenario_record(trace_path, SLEEP_MS), 0);
 }
 
@@ -56,10 +53,7 @@ static uint64_t first_ts(const viz_recording_t *r, al_event_kind_t kind, uint64_
 Test(recorded, both_workers_blocked_in_the_silent_hang, .init = record, .fini = cleanup,
      .timeout = 60)
 {
-    viz_recording_t *rec;
-    cr_assert_eq(viz_recording_new(&rec), 0);
-    al_tracefile_error_t err;
-    cr_assert_eq(viz_recording_load(rec, trace_path, &err), 0, "%s", err.message);
+    viz_recording_t *rec = vt_load(trace_path);
     cr_assert(rec->ended);
     cr_assert_eq(rec->header.num_workers, 2);
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "viz_test_compare.h"
+#include "viz_test_feed.h"
 #include "viz_test_scenario.h"
 #include "viz_test_synth.h"
 
@@ -132,15 +133,10 @@ Test(seek, a_small_budget_thins_keyframes_and_stays_exact, .timeout = 120)
 
 Test(seek, every_position_of_a_real_recording_both_ways, .timeout = 120)
 {
-    char path[] = "/tmp/viz_seek_XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert_geq(fd, 0);
-    close(fd);
+    char path[64];
+    vt_temp_trace(path, sizeof path, "seek");
     cr_assert_eq(viz_scenario_record(path, 60), 0);
-    viz_recording_t *r;
-    cr_assert_eq(viz_recording_new(&r), 0);
-    al_tracefile_error_t err;
-    cr_assert_eq(viz_recording_load(r, path, &err), 0, "%s", err.message);
+    viz_recording_t *r = vt_load(path);
     unlink(path);
     cr_assert_gt(r->num_events, 100);
     viz_player_t *p;

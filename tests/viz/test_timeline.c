@@ -319,15 +319,10 @@ static uint64_t first(const viz_recording_t *r, al_event_kind_t kind, const char
 
 Test(timeline, the_silent_hang_recorded, .timeout = 60)
 {
-    char path[] = "/tmp/viz_tl_XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert_geq(fd, 0);
-    close(fd);
+    char path[64];
+    vt_temp_trace(path, sizeof path, "tl");
     cr_assert_eq(viz_scenario_record(path, 300), 0);
-    viz_recording_t *r;
-    cr_assert_eq(viz_recording_new(&r), 0);
-    al_tracefile_error_t err;
-    cr_assert_eq(viz_recording_load(r, path, &err), 0, "%s", err.message);
+    viz_recording_t *r = vt_load(path);
     unlink(path);
     uint64_t a0 = first(r, AL_EV_BLOCK_BEGIN, "sleeper-a"),
              b0 = first(r, AL_EV_BLOCK_BEGIN, "sleeper-b");

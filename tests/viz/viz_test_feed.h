@@ -16,7 +16,10 @@
 #define VIZ_TEST_FEED_H
 
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "asynclab.h"
 #include "viz_player.h"
@@ -93,6 +96,28 @@ static inline void vt_free(vt_feed_t *f)
     viz_player_free(f->player);
     viz_recording_free(f->rec);
     viz_scene_free(f->scene);
+}
+
+/* ---- real recordings (viz_test_scenario.h) ---- */
+
+/* A fresh empty file to record into: /tmp/viz_STEM_ + mkstemp's 6
+ * characters, its name in buf. */
+static inline void vt_temp_trace(char *buf, size_t cap, const char *stem)
+{
+    snprintf(buf, cap, "/tmp/viz_%s_XXXXXX", stem);
+    int fd = mkstemp(buf);
+    cr_assert_geq(fd, 0, "mkstemp %s", buf);
+    close(fd);
+}
+
+/* The whole recording in path, loaded (a damaged file fails the test). */
+static inline viz_recording_t *vt_load(const char *path)
+{
+    viz_recording_t *r;
+    cr_assert_eq(viz_recording_new(&r), 0);
+    al_tracefile_error_t err;
+    cr_assert_eq(viz_recording_load(r, path, &err), 0, "%s", err.message);
+    return r;
 }
 
 #endif
